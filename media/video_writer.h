@@ -1,0 +1,91 @@
+// Video files written through libavformat/libavcodec: RGB8 frames in, an encoded file out.
+//
+//   amused::media::VideoWriter out;
+//   out.open("promo.mp4", 256, 256, {8, 1});          // H.264 (libx264), CRF 18
+//   for (const amused::Image &f : frames) out.write(f);
+//   out.finish();                                      // flush + trailer; errors surface here
+//
+// Containers are chosen by extension: .mp4 (H.264, MPEG-4 part 2), .mov and .mkv (all
+// three codecs). Pixel formats: yuv420p for H.264 and MPEG-4 (what every player decodes),
+// yuv422p10le for ProRes (prores_ks, as editors expect). Colour is converted with BT.709
+// coefficients into limited range and tagged so in the stream.
+//
+// Sizes: chroma subsampling needs whole chroma samples, so H.264 and MPEG-4 (4:2:0) need an
+// even width and height and ProRes (4:2:2) an even width; libx264 rejects odd sizes and
+// prores_ks garbles an odd last column. Odd sizes are refused with an Error rather than
+// padded: padding would silently change the frame size the caller asked for (resize first).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "amused.h"
+#include "rational.h"
+
+namespace amused::media {
+
+enum class VideoCodec {
+  kH264,    // libx264, yuv420p
+  kProRes,  // prores_ks, yuv422p10le
+  kMpeg4,   // FFmpeg's mpeg4 (MPEG-4 part 2), yuv420p
+};
+
+// "h264", "prores", "mpeg4": the FFmpeg codec names, which VideoReader::codec_name reports.
+const char *to_string(VideoCodec codec);
+// Accepts the names above and the aliases "x264", "libx264", "prores_ks"; nullopt otherwise.
+std::optional<VideoCodec> parse_video_codec(std::string_view name);
+
+struct VideoWriterOptions {
+  VideoCodec codec = VideoCodec::kH264;
+  // Codec-specific quality; -1 picks the default.
+  //   kH264:  x264 CRF, 0 (best) .. 51; default 18 (visually transparent).
+  //   kMpeg4: fixed quantiser, 1 (best) .. 31; default 3.
+  //   kProRes: profile 0 proxy, 1 LT, 2 standard, 3 HQ; default 3.
+  int quality = -1;
+  // Average bit rate in bit/s for kH264 and kMpeg4 instead of `quality`; 0 = use quality.
+  // ProRes has no rate control (its rate follows the profile), so a bit rate is an error.
+  int64_t bit_rate = 0;
+  // x264 speed/size trade-off ("ultrafast" .. "placebo").
+  std::string x264_preset = "medium";
+};
+
+class VideoWriter {
+ public:
+  VideoWriter();
+  // Same as open().
+  VideoWriter(const std::filesystem::path &path, int width, int height, Rational framerate,
+              const VideoWriterOptions &options = {});
+  // Finishes the file if finish() was not called; errors are logged through av_log, never
+  // thrown (call finish() yourself to see them).
+  ~VideoWriter();
+  VideoWriter(VideoWriter &&) noexcept;
+  VideoWriter &operator=(VideoWriter &&) noexcept;
+
+  // Creates the file and the encoder. `framerate` is frames per second as num/den (e.g.
+  // 30000/1001). Throws amused::Error naming the path for: an unknown extension, a codec the
+  // container cannot hold, an odd size the pixel format cannot represent, a missing encoder,
+  // an unwritable path. Nothing is left on disk after a failed open.
+  void open(const std::filesystem::path &path, int width, int height, Rational framerate,
+            const VideoWriterOptions &options = {});
+
+  // Encodes one frame (3-channel RGB, or 1-channel gray) of the size given to open().
+  // Frame i is shown at i / framerate seconds.
+  void write(const Image &frame);
+
+  // Flushes the encoder and writes the trailer; the file is complete afterwards. A second
+  // call does nothing.
+  void finish();
+
+  bool is_open() const;
+  int64_t frames_written() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace amused::media
