@@ -83,7 +83,7 @@ TEST(ReadImage, AlphaIsDroppedNotComposited) {
   expect_same(read_image(data_path("rgba8.png")), expected_rgb());
 }
 
-TEST(ReadImage, Sixteen_bit_without_gamma_is_srgb) {
+TEST(ReadImage, SixteenBitWithoutGammaIsSrgb) {
   // Samples are v * 257, so an sRGB interpretation gives v back exactly (a linear one,
   // libpng's default, would brighten everything).
   expect_same(read_image(data_path("rgb16.png")), expected_rgb());
