@@ -86,13 +86,13 @@ void set_num_threads(int threads);
 
 struct ModelInfo {
   std::filesystem::path dir;
-  int native_width = 0;   // sample_size * vae_scale_factor
+  int native_width = 0;  // sample_size * vae_scale_factor
   int native_height = 0;
   int vae_scale_factor = 0;  // pixels per token edge
   int codebook_size = 0;
   int mask_token_id = 0;
-  bool downsample = false;   // the transformer halves the token grid internally
-  int64_t parameters = 0;    // total parameter count of all components
+  bool downsample = false;  // the transformer halves the token grid internally
+  int64_t parameters = 0;   // total parameter count of all components
   std::string device;
   std::string precision;
 };
@@ -128,7 +128,7 @@ struct RunControl {
 };
 
 struct Result {
-  std::vector<Image> images;     // RGB, width x height
+  std::vector<Image> images;      // RGB, width x height
   std::vector<TokenGrid> tokens;  // the final token grid of each image
 };
 

@@ -1,0 +1,50 @@
+// diffusers' Attention (to_q, to_k, to_v, to_out.0) with the classic processor, split into
+// projection and attention so video code can add cached keys/values of other frames.
+#pragma once
+
+#include <torch/nn/modules/container/modulelist.h>
+
+#include "nn/layers.h"
+
+namespace amused::nn {
+
+struct AttentionOptions {
+  int64_t query_dim = 0;
+  int64_t context_dim = 0;  // 0 = query_dim (self-attention)
+  int64_t heads = 1;
+  int64_t head_dim = 0;
+  bool bias = false;     // q/k/v projections
+  bool out_bias = true;  // output projection
+};
+
+struct KeyValue {
+  torch::Tensor key;    // [B, heads, S, head_dim]
+  torch::Tensor value;  // [B, heads, S, head_dim]
+};
+
+class AttentionImpl : public torch::nn::Module {
+ public:
+  explicit AttentionImpl(const AttentionOptions &options);
+
+  // Plain attention of `x` [B, S, query_dim] over `context` [B, T, context_dim]
+  // (context undefined = self-attention).
+  torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &context = {});
+
+  KeyValue project_key_value(const torch::Tensor &context);
+  // Attention of x's queries over the given keys/values, then the output projection.
+  torch::Tensor attend(const torch::Tensor &x, const KeyValue &kv);
+
+  int64_t heads() const { return options_.heads; }
+
+  Linear to_q = nullptr, to_k = nullptr, to_v = nullptr;
+  torch::nn::ModuleList to_out;
+
+ private:
+  torch::Tensor split_heads(const torch::Tensor &t) const;
+
+  AttentionOptions options_;
+  double scale_;
+};
+TORCH_MODULE(Attention);
+
+}  // namespace amused::nn

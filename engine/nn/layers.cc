@@ -1,0 +1,142 @@
+#include "nn/layers.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/ops/mkldnn_linear.h>
+#include <torch/torch.h>
+
+namespace amused::nn {
+
+namespace {
+
+torch::Tensor uninitialised(std::vector<int64_t> shape) { return torch::empty(shape); }
+
+// Below this many weights oneDNN's conversions cost more than they save.
+constexpr int64_t kOneDnnMinWeights = 64 * 1024;
+
+}  // namespace
+
+LinearImpl::LinearImpl(int64_t in_features, int64_t out_features, bool with_bias) {
+  weight = register_parameter("weight", uninitialised({out_features, in_features}));
+  if (with_bias) bias = register_parameter("bias", uninitialised({out_features}));
+}
+
+void LinearImpl::use_bfloat16() {
+  torch::NoGradGuard no_grad;
+  weight.set_data(weight.to(torch::kBFloat16));
+  if (bias.defined()) bias_bf16_ = bias.to(torch::kBFloat16);
+}
+
+torch::Tensor LinearImpl::forward(const torch::Tensor &x) {
+  if (weight.scalar_type() == torch::kBFloat16) {
+    // oneDNN's bf16 GEMM (AMX/AVX-512 where present); the rest of the network stays fp32.
+    auto y = torch::linear(x.to(torch::kBFloat16), weight,
+                           bias.defined() ? bias_bf16_ : torch::Tensor());
+    return y.to(x.scalar_type());
+  }
+  if (backend_ == MatmulBackend::kOneDnn && !torch::GradMode::is_enabled() && x.is_cpu() &&
+      x.scalar_type() == torch::kFloat32 && weight.numel() >= kOneDnnMinWeights) {
+    auto sizes = x.sizes().vec();
+    auto x2 = x.reshape({-1, sizes.back()}).contiguous();
+    auto y = at::mkldnn_linear(x2.to_mkldnn(), weight, bias.defined() ? bias : torch::Tensor())
+                 .to_dense();
+    sizes.back() = weight.size(0);
+    return y.view(sizes);
+  }
+  return torch::linear(x, weight, bias);
+}
+
+RMSNormImpl::RMSNormImpl(int64_t dim, double eps, bool elementwise_affine) : eps_(eps) {
+  if (elementwise_affine) weight = register_parameter("weight", uninitialised({dim}));
+}
+
+torch::Tensor RMSNormImpl::forward(const torch::Tensor &x) {
+  auto variance = x.to(torch::kFloat32).pow(2).mean(-1, /*keepdim=*/true);
+  auto y = x * torch::rsqrt(variance + eps_);
+  if (weight.defined()) return y * weight;
+  return y.to(x.scalar_type());
+}
+
+LayerNormImpl::LayerNormImpl(int64_t dim, double eps, bool elementwise_affine, bool with_bias)
+    : dim_(dim), eps_(eps) {
+  if (elementwise_affine) {
+    weight = register_parameter("weight", uninitialised({dim}));
+    if (with_bias) bias = register_parameter("bias", uninitialised({dim}));
+  }
+}
+
+torch::Tensor LayerNormImpl::forward(const torch::Tensor &x) {
+  return torch::layer_norm(x, {dim_}, weight, bias, eps_);
+}
+
+GroupNormImpl::GroupNormImpl(int64_t groups, int64_t channels, double eps)
+    : groups_(groups), eps_(eps) {
+  weight = register_parameter("weight", uninitialised({channels}));
+  bias = register_parameter("bias", uninitialised({channels}));
+}
+
+torch::Tensor GroupNormImpl::forward(const torch::Tensor &x) {
+  return torch::group_norm(x, groups_, weight, bias, eps_);
+}
+
+Conv2dImpl::Conv2dImpl(const Conv2dOptions &o) : options_(o) {
+  weight =
+      register_parameter("weight", uninitialised({o.out, o.in / o.groups, o.kernel, o.kernel}));
+  if (o.bias) bias = register_parameter("bias", uninitialised({o.out}));
+}
+
+torch::Tensor Conv2dImpl::forward(const torch::Tensor &x) {
+  return torch::conv2d(x, weight, bias, options_.stride, options_.padding, 1, options_.groups);
+}
+
+ConvTranspose2dImpl::ConvTranspose2dImpl(const Conv2dOptions &o) : options_(o) {
+  weight =
+      register_parameter("weight", uninitialised({o.in, o.out / o.groups, o.kernel, o.kernel}));
+  if (o.bias) bias = register_parameter("bias", uninitialised({o.out}));
+}
+
+torch::Tensor ConvTranspose2dImpl::forward(const torch::Tensor &x) {
+  return torch::conv_transpose2d(x, weight, bias, options_.stride, options_.padding, 0,
+                                 options_.groups);
+}
+
+EmbeddingImpl::EmbeddingImpl(int64_t count, int64_t dim) {
+  weight = register_parameter("weight", uninitialised({count, dim}));
+}
+
+torch::Tensor EmbeddingImpl::forward(const torch::Tensor &ids) {
+  return torch::embedding(weight, ids);
+}
+
+void set_matmul_backend(torch::nn::Module &root, MatmulBackend backend) {
+  for (auto &m : root.modules(/*include_self=*/true))
+    if (auto *linear = dynamic_cast<LinearImpl *>(m.get())) linear->set_backend(backend);
+}
+
+void use_bfloat16_matmuls(torch::nn::Module &root) {
+  for (auto &m : root.modules(true))
+    if (auto *linear = dynamic_cast<LinearImpl *>(m.get())) linear->use_bfloat16();
+}
+
+void init_parameters(torch::nn::Module &root, double std, uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  for (auto &m : root.modules(true)) {
+    const bool is_norm = dynamic_cast<RMSNormImpl *>(m.get()) ||
+                         dynamic_cast<LayerNormImpl *>(m.get()) ||
+                         dynamic_cast<GroupNormImpl *>(m.get());
+    for (auto &p : m->named_parameters(/*recurse=*/false)) {
+      auto &t = p.value();
+      if (p.key() == "bias") {
+        t.zero_();
+      } else if (is_norm) {
+        t.fill_(1.0);
+      } else if (p.key() == "weight") {
+        t.normal_(0.0, std, gen);
+      } else {
+        t.zero_();  // e.g. GlobalResponseNorm gamma/beta start at zero, as in diffusers
+      }
+    }
+  }
+}
+
+}  // namespace amused::nn

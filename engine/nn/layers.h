@@ -1,0 +1,117 @@
+// The layers the aMUSEd modules are built from. Parameters are registered under the
+// names PyTorch uses ("weight", "bias") and created uninitialised: weights come from a
+// checkpoint (or from nn::init_parameters for training), never from a costly random init.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+namespace amused::nn {
+
+// How Linear layers run their matrix products on CPU.
+enum class MatmulBackend {
+  kDefault,  // torch::linear (BLAS for fp32)
+  kOneDnn,   // oneDNN for large fp32 products: fast whatever CPU BLAS detected
+};
+
+class LinearImpl : public torch::nn::Module {
+ public:
+  LinearImpl(int64_t in_features, int64_t out_features, bool bias);
+  torch::Tensor forward(const torch::Tensor &x);
+
+  // Stores the weight in bf16 and runs the product in bf16 (output keeps the input dtype).
+  void use_bfloat16();
+  void set_backend(MatmulBackend backend) { backend_ = backend; }
+
+  torch::Tensor weight;
+  torch::Tensor bias;  // undefined when the layer has none
+
+ private:
+  MatmulBackend backend_ = MatmulBackend::kDefault;
+  torch::Tensor bias_bf16_;
+};
+TORCH_MODULE(Linear);
+
+// diffusers' RMSNorm: statistics in fp32, optional elementwise weight, no bias.
+class RMSNormImpl : public torch::nn::Module {
+ public:
+  RMSNormImpl(int64_t dim, double eps, bool elementwise_affine);
+  torch::Tensor forward(const torch::Tensor &x);
+  torch::Tensor weight;
+
+ private:
+  double eps_;
+};
+TORCH_MODULE(RMSNorm);
+
+// LayerNorm over the last dimension with optional weight and (separately) optional bias,
+// like diffusers' LayerNorm for torch < 2.1.
+class LayerNormImpl : public torch::nn::Module {
+ public:
+  LayerNormImpl(int64_t dim, double eps, bool elementwise_affine, bool bias);
+  torch::Tensor forward(const torch::Tensor &x);
+  torch::Tensor weight, bias;
+
+ private:
+  int64_t dim_;
+  double eps_;
+};
+TORCH_MODULE(LayerNorm);
+
+class GroupNormImpl : public torch::nn::Module {
+ public:
+  GroupNormImpl(int64_t groups, int64_t channels, double eps);
+  torch::Tensor forward(const torch::Tensor &x);
+  torch::Tensor weight, bias;
+
+ private:
+  int64_t groups_;
+  double eps_;
+};
+TORCH_MODULE(GroupNorm);
+
+struct Conv2dOptions {
+  int64_t in, out, kernel, stride = 1, padding = 0, groups = 1;
+  bool bias = true;
+};
+
+class Conv2dImpl : public torch::nn::Module {
+ public:
+  explicit Conv2dImpl(const Conv2dOptions &o);
+  torch::Tensor forward(const torch::Tensor &x);
+  torch::Tensor weight, bias;
+
+ private:
+  Conv2dOptions options_;
+};
+TORCH_MODULE(Conv2d);
+
+class ConvTranspose2dImpl : public torch::nn::Module {
+ public:
+  explicit ConvTranspose2dImpl(const Conv2dOptions &o);
+  torch::Tensor forward(const torch::Tensor &x);
+  torch::Tensor weight, bias;
+
+ private:
+  Conv2dOptions options_;
+};
+TORCH_MODULE(ConvTranspose2d);
+
+class EmbeddingImpl : public torch::nn::Module {
+ public:
+  EmbeddingImpl(int64_t count, int64_t dim);
+  torch::Tensor forward(const torch::Tensor &ids);
+  torch::Tensor weight;
+};
+TORCH_MODULE(Embedding);
+
+// Walks a module tree and sets every Linear's backend / converts it to bf16.
+void set_matmul_backend(torch::nn::Module &root, MatmulBackend backend);
+void use_bfloat16_matmuls(torch::nn::Module &root);
+
+// Initialisation for training from scratch: normal(0, std) for Linear/Embedding/Conv
+// weights, zeros for biases, ones for norm weights (as transformers/diffusers init).
+void init_parameters(torch::nn::Module &root, double std, uint64_t seed);
+
+}  // namespace amused::nn

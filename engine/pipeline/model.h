@@ -1,0 +1,59 @@
+// A loaded aMUSEd checkpoint: the five components of the diffusers folder, on one device,
+// in eval mode. Immutable after loading; the torch modules are only run forward under
+// no-grad, which is safe from several threads at once.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "amused.h"
+#include "pipeline/text_cache.h"
+#include "sampling/scheduler.h"
+#include "text/clip_text_model.h"
+#include "text/clip_tokenizer.h"
+#include "transformer/uvit2d.h"
+#include "vq/vq_model.h"
+
+namespace amused {
+
+class Model {
+ public:
+  static std::shared_ptr<Model> load(const std::filesystem::path &dir, const LoadOptions &options);
+
+  // Builds the components from configs alone (random or trained-later weights).
+  Model(std::filesystem::path dir, LoadOptions options, text::ClipTokenizer tokenizer,
+        const text::ClipTextConfig &text_config, const transformer::UVit2DConfig &uvit_config,
+        const vq::VQConfig &vq_config, sampling::SchedulerConfig scheduler_config);
+
+  const std::filesystem::path &dir() const { return dir_; }
+  const LoadOptions &options() const { return options_; }
+  torch::Device device() const { return options_.device; }
+  int64_t vae_scale_factor() const { return vqvae_->config().scale_factor(); }
+  int64_t native_size() const;  // pixels: transformer sample_size x vae scale factor
+  int64_t parameter_count() const;
+
+  const text::ClipTokenizer &tokenizer() const { return tokenizer_; }
+  text::ClipTextModelWithProjection &text_encoder() const { return text_encoder_; }
+  transformer::UVit2DModel &transformer() const { return transformer_; }
+  vq::VQModel &vqvae() const { return vqvae_; }
+  const sampling::SchedulerConfig &scheduler_config() const { return scheduler_config_; }
+  TextCache &text_cache() const { return *text_cache_; }
+
+  // Moves to the device, sets eval mode and the matmul backend / precision.
+  void prepare_for_inference();
+
+ private:
+  std::filesystem::path dir_;
+  LoadOptions options_;
+  text::ClipTokenizer tokenizer_;
+  mutable text::ClipTextModelWithProjection text_encoder_;
+  mutable transformer::UVit2DModel transformer_;
+  mutable vq::VQModel vqvae_;
+  sampling::SchedulerConfig scheduler_config_;
+  std::unique_ptr<TextCache> text_cache_;
+};
+
+// Fails with a clear message when `device` cannot be used by the running libtorch.
+void check_device(const c10::Device &device);
+
+}  // namespace amused

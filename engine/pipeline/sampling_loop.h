@@ -1,0 +1,60 @@
+// The shared core of the three aMUSEd pipelines, on tensors: prompt encoding (cached),
+// classifier-free guidance, the scheduler loop, VQ encode/decode and pixel conversion.
+#pragma once
+
+#include <ATen/core/Generator.h>
+#include <torch/types.h>
+
+#include <vector>
+
+#include "amused.h"
+#include "pipeline/model.h"
+#include "transformer/uvit_blocks.h"
+
+namespace amused::pipeline {
+
+PromptEmbedding encode_prompt(const Model &model, const std::string &prompt);
+
+struct Conditioning {
+  torch::Tensor hidden;  // [B or 2B, 77, D]; with CFG the unconditional half comes first
+  torch::Tensor pooled;  // [B or 2B, P]
+  torch::Tensor micro;   // [B or 2B, 5]
+  bool cfg = false;
+  double guidance_scale = 1.0;
+};
+
+// Conditioning for `batch` images of one prompt, as the pipelines build it.
+Conditioning make_conditioning(const Model &model, const GenerateParams &params, int64_t batch,
+                               int64_t width, int64_t height);
+
+// Transformer logits for the token grid, guidance applied: [B, codebook, h, w].
+torch::Tensor guided_logits(const Model &model, const Conditioning &cond,
+                            const torch::Tensor &latents,
+                            const transformer::SelfAttentionHooks &hooks = {});
+
+struct LoopOptions {
+  int64_t start_index = 0;                           // first scheduler step to run
+  torch::Tensor starting_mask_ratio;                 // inpainting scales the schedule
+  std::vector<torch::Tensor> *trajectory = nullptr;  // token grid after every step
+  const transformer::SelfAttentionHooks *hooks = nullptr;
+};
+
+// Runs scheduler steps start_index..N-1 on `latents` and returns the final token grid.
+torch::Tensor run_steps(const Model &model, const Conditioning &cond, torch::Tensor latents,
+                        const sampling::AmusedScheduler &scheduler, at::Generator &generator,
+                        const RunControl &control, const LoopOptions &options = {});
+
+// Token grid [B,h,w] -> images in [0,1], [B,3,H,W] (clipped, as the pipelines return).
+torch::Tensor decode_tokens(const Model &model, const torch::Tensor &tokens);
+// Images in [0,1] [B,3,H,W] -> nearest-codebook token grid [B,h,w].
+torch::Tensor encode_to_tokens(const Model &model, const torch::Tensor &images);
+
+// Pixel conversions: u8 HWC <-> float NCHW in [0,1]; rounding as numpy's (x*255).round().
+torch::Tensor image_to_tensor(const Image &image);
+Image tensor_to_image(const torch::Tensor &chw);
+TokenGrid tensor_to_grid(const torch::Tensor &hw);
+
+// The generator the reference creates with torch.Generator("cpu").manual_seed(seed).
+at::Generator make_generator(uint64_t seed);
+
+}  // namespace amused::pipeline

@@ -1,0 +1,227 @@
+#include "transformer/uvit_blocks.h"
+
+#include <torch/torch.h>
+
+namespace amused::transformer {
+
+namespace {
+
+torch::Tensor nhwc(const torch::Tensor &x) { return x.permute({0, 2, 3, 1}); }
+torch::Tensor nchw(const torch::Tensor &x) { return x.permute({0, 3, 1, 2}); }
+
+}  // namespace
+
+UVit2DConvEmbedImpl::UVit2DConvEmbedImpl(const UVit2DConfig &c) {
+  embeddings = register_module("embeddings", nn::Embedding(c.vocab_size, c.in_channels));
+  layer_norm = register_module(
+      "layer_norm", nn::RMSNorm(c.in_channels, c.layer_norm_eps, c.ln_elementwise_affine));
+  conv = register_module("conv", nn::Conv2d(nn::Conv2dOptions{c.in_channels, c.block_out_channels,
+                                                              1, 1, 0, 1, c.use_bias}));
+}
+
+torch::Tensor UVit2DConvEmbedImpl::forward(const torch::Tensor &input_ids) {
+  return conv(nchw(layer_norm(embeddings(input_ids))));
+}
+
+TimestepEmbeddingImpl::TimestepEmbeddingImpl(int64_t in, int64_t out, bool bias) {
+  linear_1 = register_module("linear_1", nn::Linear(in, out, bias));
+  linear_2 = register_module("linear_2", nn::Linear(out, out, bias));
+}
+
+torch::Tensor TimestepEmbeddingImpl::forward(const torch::Tensor &x) {
+  return linear_2(torch::silu(linear_1(x)));
+}
+
+GlobalResponseNormImpl::GlobalResponseNormImpl(int64_t dim) {
+  gamma = register_parameter("gamma", torch::empty({1, 1, 1, dim}));
+  beta = register_parameter("beta", torch::empty({1, 1, 1, dim}));
+}
+
+torch::Tensor GlobalResponseNormImpl::forward(const torch::Tensor &x) {
+  auto gx = torch::norm(x, 2, {1, 2}, /*keepdim=*/true);
+  auto nx = gx / (gx.mean(-1, /*keepdim=*/true) + 1e-6);
+  return gamma * (x * nx) + beta + x;
+}
+
+ConvNextBlockImpl::ConvNextBlockImpl(int64_t ch, const UVit2DConfig &c) {
+  const int64_t inner = ch * 4;  // res_ffn_factor
+  depthwise =
+      register_module("depthwise", nn::Conv2d(nn::Conv2dOptions{ch, ch, 3, 1, 1, ch, c.use_bias}));
+  norm = register_module("norm", nn::RMSNorm(ch, c.layer_norm_eps, c.ln_elementwise_affine));
+  channelwise_linear_1 = register_module("channelwise_linear_1", nn::Linear(ch, inner, c.use_bias));
+  channelwise_norm = register_module("channelwise_norm", GlobalResponseNorm(inner));
+  channelwise_linear_2 = register_module("channelwise_linear_2", nn::Linear(inner, ch, c.use_bias));
+  cond_embeds_mapper =
+      register_module("cond_embeds_mapper", nn::Linear(c.hidden_size, ch * 2, c.use_bias));
+}
+
+torch::Tensor ConvNextBlockImpl::forward(const torch::Tensor &x, const torch::Tensor &cond) {
+  auto h = nhwc(depthwise(x));
+  h = channelwise_linear_1(norm(h));
+  h = channelwise_linear_2(channelwise_norm(torch::gelu(h)));
+  h = nchw(h) + x;
+  auto ss = cond_embeds_mapper(torch::silu(cond)).chunk(2, 1);
+  return h * (1 + ss[0].unsqueeze(-1).unsqueeze(-1)) + ss[1].unsqueeze(-1).unsqueeze(-1);
+}
+
+SkipFFTransformerBlockImpl::SkipFFTransformerBlockImpl(int64_t ch, const UVit2DConfig &c) {
+  if (c.hidden_size != ch)
+    kv_mapper = register_module("kv_mapper", nn::Linear(c.hidden_size, ch, c.use_bias));
+  // diffusers builds these norms with a fixed eps and a weight, whatever the config says.
+  norm1 = register_module("norm1", nn::RMSNorm(ch, 1e-6, true));
+  nn::AttentionOptions a;
+  a.query_dim = ch;
+  a.context_dim = ch;
+  a.heads = c.block_num_heads;
+  a.head_dim = ch / c.block_num_heads;
+  a.bias = c.use_bias;
+  a.out_bias = c.use_bias;
+  attn1 = register_module("attn1", nn::Attention(a));
+  norm2 = register_module("norm2", nn::RMSNorm(ch, 1e-6, true));
+  attn2 = register_module("attn2", nn::Attention(a));
+}
+
+torch::Tensor SkipFFTransformerBlockImpl::forward(const torch::Tensor &x,
+                                                  const torch::Tensor &encoder_hidden_states) {
+  auto context = kv_mapper ? kv_mapper(torch::silu(encoder_hidden_states)) : encoder_hidden_states;
+  auto h = x + attn1(norm1(x), context);
+  return h + attn2(norm2(h), context);
+}
+
+Downsample2DImpl::Downsample2DImpl(int64_t ch, const UVit2DConfig &c) {
+  norm = register_module("norm", nn::RMSNorm(ch, c.layer_norm_eps, c.ln_elementwise_affine));
+  conv = register_module("conv", nn::Conv2d(nn::Conv2dOptions{ch, ch, 2, 2, 0, 1, c.use_bias}));
+}
+
+torch::Tensor Downsample2DImpl::forward(const torch::Tensor &x) {
+  auto h = nchw(norm(nhwc(x)));
+  // diffusers pads right/bottom by one before a padding-0 strided conv.
+  return conv(torch::constant_pad_nd(h, {0, 1, 0, 1}, 0));
+}
+
+Upsample2DImpl::Upsample2DImpl(int64_t ch, const UVit2DConfig &c) {
+  norm = register_module("norm", nn::RMSNorm(ch, c.layer_norm_eps, c.ln_elementwise_affine));
+  conv = register_module("conv",
+                         nn::ConvTranspose2d(nn::Conv2dOptions{ch, ch, 2, 2, 0, 1, c.use_bias}));
+}
+
+torch::Tensor Upsample2DImpl::forward(const torch::Tensor &x) { return conv(nchw(norm(nhwc(x)))); }
+
+UVitBlockImpl::UVitBlockImpl(const UVit2DConfig &c, bool down, bool up) {
+  const int64_t ch = c.block_out_channels;
+  if (down) downsample = register_module("downsample", Downsample2D(ch, c));
+  res_blocks = register_module("res_blocks", torch::nn::ModuleList());
+  attention_blocks = register_module("attention_blocks", torch::nn::ModuleList());
+  for (int64_t i = 0; i < c.num_res_blocks; ++i) {
+    res_blocks->push_back(ConvNextBlock(ch, c));
+    attention_blocks->push_back(SkipFFTransformerBlock(ch, c));
+  }
+  if (up) upsample = register_module("upsample", Upsample2D(ch, c));
+}
+
+torch::Tensor UVitBlockImpl::forward(torch::Tensor x, const torch::Tensor &cond,
+                                     const torch::Tensor &encoder_hidden_states) {
+  if (downsample) x = downsample(x);
+  for (size_t i = 0; i < res_blocks->size(); ++i) {
+    x = res_blocks[i]->as<ConvNextBlockImpl>()->forward(x, cond);
+    const auto b = x.size(0), ch = x.size(1), h = x.size(2), w = x.size(3);
+    auto seq = x.view({b, ch, h * w}).permute({0, 2, 1});
+    seq =
+        attention_blocks[i]->as<SkipFFTransformerBlockImpl>()->forward(seq, encoder_hidden_states);
+    x = seq.permute({0, 2, 1}).reshape({b, ch, h, w});
+  }
+  if (upsample) x = upsample(x);
+  return x;
+}
+
+AdaLayerNormContinuousImpl::AdaLayerNormContinuousImpl(const UVit2DConfig &c, bool rms) {
+  linear = register_module("linear", nn::Linear(c.hidden_size, c.hidden_size * 2, c.use_bias));
+  if (rms)
+    rms_norm = register_module(
+        "norm", nn::RMSNorm(c.hidden_size, c.layer_norm_eps, c.ln_elementwise_affine));
+  else
+    layer_norm = register_module("norm", nn::LayerNorm(c.hidden_size, c.layer_norm_eps,
+                                                       c.ln_elementwise_affine, c.use_bias));
+}
+
+torch::Tensor AdaLayerNormContinuousImpl::forward(const torch::Tensor &x,
+                                                  const torch::Tensor &cond) {
+  auto ss = linear(torch::silu(cond)).chunk(2, 1);
+  auto normed = rms_norm ? rms_norm(x) : layer_norm(x);
+  return normed * (1 + ss[0].unsqueeze(1)) + ss[1].unsqueeze(1);
+}
+
+GegluImpl::GegluImpl(int64_t dim, int64_t inner, bool bias) {
+  proj = register_module("proj", nn::Linear(dim, inner * 2, bias));
+}
+
+torch::Tensor GegluImpl::forward(const torch::Tensor &x) {
+  auto parts = proj(x).chunk(2, -1);
+  return parts[0] * torch::gelu(parts[1]);
+}
+
+FeedForwardImpl::FeedForwardImpl(int64_t dim, int64_t inner, bool bias) {
+  net = register_module("net", torch::nn::ModuleList());
+  net->push_back(Geglu(dim, inner, bias));
+  net->push_back(torch::nn::Dropout(0.0));
+  net->push_back(nn::Linear(inner, dim, bias));
+}
+
+torch::Tensor FeedForwardImpl::forward(const torch::Tensor &x) {
+  auto h = net[0]->as<GegluImpl>()->forward(x);
+  return net[2]->as<nn::LinearImpl>()->forward(h);
+}
+
+BasicTransformerBlockImpl::BasicTransformerBlockImpl(const UVit2DConfig &c) {
+  nn::AttentionOptions a;
+  a.query_dim = c.hidden_size;
+  a.heads = c.num_attention_heads;
+  a.head_dim = c.hidden_size / c.num_attention_heads;
+  a.bias = c.use_bias;
+  a.out_bias = c.use_bias;
+  norm1 = register_module("norm1", AdaLayerNormContinuous(c, true));
+  attn1 = register_module("attn1", nn::Attention(a));
+  norm2 = register_module("norm2", AdaLayerNormContinuous(c, true));
+  a.context_dim = c.hidden_size;  // the projected text states
+  attn2 = register_module("attn2", nn::Attention(a));
+  norm3 = register_module("norm3", AdaLayerNormContinuous(c, false));
+  ff = register_module("ff", FeedForward(c.hidden_size, c.intermediate_size, c.use_bias));
+}
+
+torch::Tensor BasicTransformerBlockImpl::forward(const torch::Tensor &x,
+                                                 const torch::Tensor &encoder_hidden_states,
+                                                 const torch::Tensor &cond,
+                                                 const std::vector<nn::KeyValue> *extra,
+                                                 nn::KeyValue *record) {
+  auto normed = norm1(x, cond);
+  nn::KeyValue own = attn1->project_key_value(normed);
+  if (record) *record = own;
+  torch::Tensor h;
+  if (extra && !extra->empty()) {
+    std::vector<torch::Tensor> keys{own.key}, values{own.value};
+    for (const auto &kv : *extra) {
+      keys.push_back(kv.key);
+      values.push_back(kv.value);
+    }
+    h = x + attn1->attend(normed, {torch::cat(keys, 2), torch::cat(values, 2)});
+  } else {
+    h = x + attn1->attend(normed, own);
+  }
+  h = h + attn2(norm2(h, cond), encoder_hidden_states);
+  return h + ff(norm3(h, cond));
+}
+
+ConvMlmLayerImpl::ConvMlmLayerImpl(const UVit2DConfig &c) {
+  conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions{c.block_out_channels, c.in_channels,
+                                                                1, 1, 0, 1, c.use_bias}));
+  layer_norm = register_module(
+      "layer_norm", nn::RMSNorm(c.in_channels, c.layer_norm_eps, c.ln_elementwise_affine));
+  conv2 = register_module("conv2", nn::Conv2d(nn::Conv2dOptions{c.in_channels, c.codebook_size, 1,
+                                                                1, 0, 1, c.use_bias}));
+}
+
+torch::Tensor ConvMlmLayerImpl::forward(const torch::Tensor &x) {
+  return conv2(nchw(layer_norm(nhwc(conv1(x)))));
+}
+
+}  // namespace amused::transformer

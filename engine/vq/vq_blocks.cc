@@ -1,0 +1,108 @@
+#include "vq/vq_blocks.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+namespace amused::vq {
+
+namespace {
+constexpr double kEps = 1e-6;  // diffusers' resnet_eps for the VQ encoder/decoder
+}
+
+ResnetBlock2DImpl::ResnetBlock2DImpl(int64_t in, int64_t out, int64_t groups) {
+  norm1 = register_module("norm1", nn::GroupNorm(groups, in, kEps));
+  conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions{in, out, 3, 1, 1}));
+  norm2 = register_module("norm2", nn::GroupNorm(groups, out, kEps));
+  conv2 = register_module("conv2", nn::Conv2d(nn::Conv2dOptions{out, out, 3, 1, 1}));
+  if (in != out)
+    conv_shortcut =
+        register_module("conv_shortcut", nn::Conv2d(nn::Conv2dOptions{in, out, 1, 1, 0}));
+}
+
+torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor &x) {
+  auto h = conv1(torch::silu(norm1(x)));
+  h = conv2(torch::silu(norm2(h)));
+  return (conv_shortcut ? conv_shortcut(x) : x) + h;
+}
+
+SpatialAttentionImpl::SpatialAttentionImpl(int64_t ch, int64_t groups) {
+  group_norm = register_module("group_norm", nn::GroupNorm(groups, ch, kEps));
+  to_q = register_module("to_q", nn::Linear(ch, ch, true));
+  to_k = register_module("to_k", nn::Linear(ch, ch, true));
+  to_v = register_module("to_v", nn::Linear(ch, ch, true));
+  to_out = register_module("to_out", torch::nn::ModuleList());
+  to_out->push_back(nn::Linear(ch, ch, true));
+}
+
+torch::Tensor SpatialAttentionImpl::forward(const torch::Tensor &x) {
+  const auto b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  auto seq = group_norm(x).view({b, c, h * w}).transpose(1, 2);
+  auto q = to_q(seq), k = to_k(seq), v = to_v(seq);
+  auto probs =
+      (torch::matmul(q, k.transpose(1, 2)) / std::sqrt(static_cast<double>(c))).softmax(-1);
+  auto out = to_out[0]->as<nn::LinearImpl>()->forward(torch::matmul(probs, v));
+  return out.transpose(1, 2).reshape({b, c, h, w}) + x;
+}
+
+MidBlockImpl::MidBlockImpl(int64_t ch, int64_t groups, bool add_attention) {
+  resnets = register_module("resnets", torch::nn::ModuleList());
+  attentions = register_module("attentions", torch::nn::ModuleList());
+  resnets->push_back(ResnetBlock2D(ch, ch, groups));
+  if (add_attention) attentions->push_back(SpatialAttention(ch, groups));
+  resnets->push_back(ResnetBlock2D(ch, ch, groups));
+}
+
+torch::Tensor MidBlockImpl::forward(torch::Tensor x) {
+  x = resnets[0]->as<ResnetBlock2DImpl>()->forward(x);
+  if (!attentions->is_empty()) x = attentions[0]->as<SpatialAttentionImpl>()->forward(x);
+  return resnets[1]->as<ResnetBlock2DImpl>()->forward(x);
+}
+
+ConvDownsampleImpl::ConvDownsampleImpl(int64_t ch) {
+  conv = register_module("conv", nn::Conv2d(nn::Conv2dOptions{ch, ch, 3, 2, 0}));
+}
+
+torch::Tensor ConvDownsampleImpl::forward(const torch::Tensor &x) {
+  return conv(torch::constant_pad_nd(x, {0, 1, 0, 1}, 0));
+}
+
+ConvUpsampleImpl::ConvUpsampleImpl(int64_t ch) {
+  conv = register_module("conv", nn::Conv2d(nn::Conv2dOptions{ch, ch, 3, 1, 1}));
+}
+
+torch::Tensor ConvUpsampleImpl::forward(const torch::Tensor &x) {
+  return conv(torch::upsample_nearest2d(x, {x.size(2) * 2, x.size(3) * 2}));
+}
+
+DownEncoderBlockImpl::DownEncoderBlockImpl(int64_t in, int64_t out, int64_t layers, int64_t groups,
+                                           bool downsample) {
+  resnets = register_module("resnets", torch::nn::ModuleList());
+  downsamplers = register_module("downsamplers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < layers; ++i)
+    resnets->push_back(ResnetBlock2D(i == 0 ? in : out, out, groups));
+  if (downsample) downsamplers->push_back(ConvDownsample(out));
+}
+
+torch::Tensor DownEncoderBlockImpl::forward(torch::Tensor x) {
+  for (auto &r : *resnets) x = r->as<ResnetBlock2DImpl>()->forward(x);
+  for (auto &d : *downsamplers) x = d->as<ConvDownsampleImpl>()->forward(x);
+  return x;
+}
+
+UpDecoderBlockImpl::UpDecoderBlockImpl(int64_t in, int64_t out, int64_t layers, int64_t groups,
+                                       bool upsample) {
+  resnets = register_module("resnets", torch::nn::ModuleList());
+  upsamplers = register_module("upsamplers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < layers; ++i)
+    resnets->push_back(ResnetBlock2D(i == 0 ? in : out, out, groups));
+  if (upsample) upsamplers->push_back(ConvUpsample(out));
+}
+
+torch::Tensor UpDecoderBlockImpl::forward(torch::Tensor x) {
+  for (auto &r : *resnets) x = r->as<ResnetBlock2DImpl>()->forward(x);
+  for (auto &u : *upsamplers) x = u->as<ConvUpsampleImpl>()->forward(x);
+  return x;
+}
+
+}  // namespace amused::vq

@@ -1,0 +1,92 @@
+#include "vq/vq_model.h"
+
+#include <torch/torch.h>
+
+namespace amused::vq {
+
+EncoderImpl::EncoderImpl(const VQConfig &c) {
+  const auto &ch = c.block_out_channels;
+  const auto g = c.norm_num_groups;
+  conv_in =
+      register_module("conv_in", nn::Conv2d(nn::Conv2dOptions{c.in_channels, ch[0], 3, 1, 1}));
+  down_blocks = register_module("down_blocks", torch::nn::ModuleList());
+  int64_t out = ch[0];
+  for (size_t i = 0; i < ch.size(); ++i) {
+    const int64_t in = out;
+    out = ch[i];
+    down_blocks->push_back(DownEncoderBlock(in, out, c.layers_per_block, g, i + 1 < ch.size()));
+  }
+  mid_block = register_module("mid_block", MidBlock(ch.back(), g, c.mid_block_add_attention));
+  conv_norm_out = register_module("conv_norm_out", nn::GroupNorm(g, ch.back(), 1e-6));
+  conv_out = register_module("conv_out",
+                             nn::Conv2d(nn::Conv2dOptions{ch.back(), c.latent_channels, 3, 1, 1}));
+}
+
+torch::Tensor EncoderImpl::forward(torch::Tensor x) {
+  x = conv_in(x);
+  for (auto &b : *down_blocks) x = b->as<DownEncoderBlockImpl>()->forward(x);
+  x = mid_block(x);
+  return conv_out(torch::silu(conv_norm_out(x)));
+}
+
+DecoderImpl::DecoderImpl(const VQConfig &c) {
+  const auto &ch = c.block_out_channels;
+  const auto g = c.norm_num_groups;
+  conv_in = register_module("conv_in",
+                            nn::Conv2d(nn::Conv2dOptions{c.latent_channels, ch.back(), 3, 1, 1}));
+  mid_block = register_module("mid_block", MidBlock(ch.back(), g, c.mid_block_add_attention));
+  up_blocks = register_module("up_blocks", torch::nn::ModuleList());
+  int64_t out = ch.back();
+  for (size_t i = 0; i < ch.size(); ++i) {
+    const int64_t in = out;
+    out = ch[ch.size() - 1 - i];
+    up_blocks->push_back(UpDecoderBlock(in, out, c.layers_per_block + 1, g, i + 1 < ch.size()));
+  }
+  conv_norm_out = register_module("conv_norm_out", nn::GroupNorm(g, ch[0], 1e-6));
+  conv_out =
+      register_module("conv_out", nn::Conv2d(nn::Conv2dOptions{ch[0], c.out_channels, 3, 1, 1}));
+}
+
+torch::Tensor DecoderImpl::forward(torch::Tensor x) {
+  x = mid_block(conv_in(x));
+  for (auto &b : *up_blocks) x = b->as<UpDecoderBlockImpl>()->forward(x);
+  return conv_out(torch::silu(conv_norm_out(x)));
+}
+
+VectorQuantizerImpl::VectorQuantizerImpl(int64_t count, int64_t dim) {
+  embedding = register_module("embedding", nn::Embedding(count, dim));
+}
+
+torch::Tensor VectorQuantizerImpl::nearest_indices(const torch::Tensor &latents) {
+  const auto b = latents.size(0), c = latents.size(1), h = latents.size(2), w = latents.size(3);
+  auto flat = latents.permute({0, 2, 3, 1}).reshape({-1, c});
+  // Same metric as diffusers (torch.cdist), so ties and near-ties resolve identically.
+  auto indices = torch::cdist(flat, embedding->weight).argmin(1);
+  return indices.view({b, h, w});
+}
+
+torch::Tensor VectorQuantizerImpl::lookup(const torch::Tensor &indices) {
+  return embedding(indices).permute({0, 3, 1, 2}).contiguous();
+}
+
+VQModelImpl::VQModelImpl(const VQConfig &c) : config_(c) {
+  encoder = register_module("encoder", Encoder(c));
+  quant_conv = register_module(
+      "quant_conv", nn::Conv2d(nn::Conv2dOptions{c.latent_channels, c.vq_embed_dim, 1, 1, 0}));
+  quantize = register_module("quantize", VectorQuantizer(c.num_vq_embeddings, c.vq_embed_dim));
+  post_quant_conv = register_module(
+      "post_quant_conv", nn::Conv2d(nn::Conv2dOptions{c.vq_embed_dim, c.latent_channels, 1, 1, 0}));
+  decoder = register_module("decoder", Decoder(c));
+}
+
+torch::Tensor VQModelImpl::encode(const torch::Tensor &image) { return quant_conv(encoder(image)); }
+
+torch::Tensor VQModelImpl::decode_latents(const torch::Tensor &quantized) {
+  return decoder(post_quant_conv(quantized));
+}
+
+torch::Tensor VQModelImpl::decode_indices(const torch::Tensor &indices) {
+  return decode_latents(quantize->lookup(indices));
+}
+
+}  // namespace amused::vq

@@ -1,0 +1,73 @@
+// diffusers' VQModel: encoder, quant_conv, codebook (quantize.embedding), post_quant_conv,
+// decoder. The aMUSEd pipelines use encode + nearest-codebook indices (img2img, inpaint)
+// and decode(indices, force_not_quantize=True) with a codebook lookup.
+#pragma once
+
+#include <torch/nn/modules/container/modulelist.h>
+
+#include "nn/layers.h"
+#include "vq/vq_blocks.h"
+#include "vq/vq_config.h"
+
+namespace amused::vq {
+
+class EncoderImpl : public torch::nn::Module {
+ public:
+  explicit EncoderImpl(const VQConfig &c);
+  torch::Tensor forward(torch::Tensor x);
+  nn::Conv2d conv_in = nullptr;
+  torch::nn::ModuleList down_blocks;
+  MidBlock mid_block = nullptr;
+  nn::GroupNorm conv_norm_out = nullptr;
+  nn::Conv2d conv_out = nullptr;
+};
+TORCH_MODULE(Encoder);
+
+class DecoderImpl : public torch::nn::Module {
+ public:
+  explicit DecoderImpl(const VQConfig &c);
+  torch::Tensor forward(torch::Tensor x);
+  nn::Conv2d conv_in = nullptr;
+  MidBlock mid_block = nullptr;
+  torch::nn::ModuleList up_blocks;
+  nn::GroupNorm conv_norm_out = nullptr;
+  nn::Conv2d conv_out = nullptr;
+};
+TORCH_MODULE(Decoder);
+
+class VectorQuantizerImpl : public torch::nn::Module {
+ public:
+  VectorQuantizerImpl(int64_t count, int64_t dim);
+  // Nearest codebook entry for each position of latents [B,C,h,w] -> [B,h,w] int64.
+  torch::Tensor nearest_indices(const torch::Tensor &latents);
+  // Codebook vectors for indices [B,h,w] -> [B,C,h,w].
+  torch::Tensor lookup(const torch::Tensor &indices);
+  nn::Embedding embedding = nullptr;
+};
+TORCH_MODULE(VectorQuantizer);
+
+class VQModelImpl : public torch::nn::Module {
+ public:
+  explicit VQModelImpl(const VQConfig &config);
+
+  // Image [B,3,H,W] in [0,1] (the pipelines do not rescale to [-1,1]) -> latents [B,C,h,w].
+  torch::Tensor encode(const torch::Tensor &image);
+  // Token grid [B,h,w] -> image [B,3,H,W], not clipped.
+  torch::Tensor decode_indices(const torch::Tensor &indices);
+  // Quantized latents [B,C,h,w] -> image.
+  torch::Tensor decode_latents(const torch::Tensor &quantized);
+
+  const VQConfig &config() const { return config_; }
+
+  Encoder encoder = nullptr;
+  nn::Conv2d quant_conv = nullptr;
+  VectorQuantizer quantize = nullptr;
+  nn::Conv2d post_quant_conv = nullptr;
+  Decoder decoder = nullptr;
+
+ private:
+  VQConfig config_;
+};
+TORCH_MODULE(VQModel);
+
+}  // namespace amused::vq
