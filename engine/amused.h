@@ -76,8 +76,7 @@ class Model;
 
 // Loads a checkpoint folder in the diffusers layout (model_index.json, text_encoder/,
 // tokenizer/, transformer/, vqvae/, scheduler/). Throws Error naming the file and key on
-// any problem. Loading the same folder with the same options twice returns the same
-// shared Model while one is still alive.
+// any problem. Every call loads anew; ModelCache shares loaded models.
 std::shared_ptr<const Model> load_model(const std::filesystem::path &dir,
                                         const LoadOptions &options = {});
 
@@ -143,5 +142,104 @@ Result image_to_image(const Model &model, const GenerateParams &params, const Im
 // AmusedInpaintPipeline: `mask` is 1-channel, 255 where the image is regenerated.
 Result inpaint(const Model &model, const GenerateParams &params, const Image &init,
                const Image &mask, double strength = 1.0, const RunControl &control = {});
+
+// ---------------------------------------------------------------------------------------
+// Video: consecutive frames that share their background.
+//
+// A VideoSession keeps the state of one stream: the previous frame's token grid (moved by
+// the camera or compared with the new source frame, so that only new or changed tokens are
+// regenerated and every other token is kept bit for bit), and the anchor frame's
+// self-attention keys/values (cross-frame attention). Frame k uses the generator seeded
+// with `seed + k`.
+
+enum class CrossFrameAttention {
+  kNone,              // each frame attends to itself only
+  kFirst,             // ... and to the anchor (first) frame
+  kFirstAndPrevious,  // ... and to the anchor and the previous frame
+};
+
+enum class CameraMotion { kNone, kPanLeft, kPanRight, kPanUp, kPanDown, kZoomIn, kZoomOut };
+
+const char *to_string(CrossFrameAttention mode);
+const char *to_string(CameraMotion motion);
+
+struct VideoParams {
+  GenerateParams generate;  // prompt, seed, steps, guidance, size (num_images is ignored)
+  CrossFrameAttention cross_frame_attention = CrossFrameAttention::kFirst;
+  bool reuse_tokens = true;  // keep the moved previous tokens, regenerate only new ones
+  int remask_boundary = 1;   // tokens re-masked next to the revealed/changed ones
+  CameraMotion camera_motion = CameraMotion::kNone;
+  double motion_speed = 0.0;  // pixels per frame; fractional speeds accumulate
+  int keyframe_interval = 0;  // every N frames re-mask `refresh_fraction` of the tokens; 0 = never
+  double refresh_fraction = 0.1;
+  int min_steps = 3;  // steps for a partial frame scale with the masked fraction
+};
+
+struct StylizeParams {
+  GenerateParams generate;  // prompt, seed, steps, guidance; size = the source frame's
+  double strength = 0.5;    // fraction of the regenerated region that is re-masked
+  // A token counts as changed when the mean absolute difference of its source pixels
+  // from the previous source frame exceeds this (0..1, in units of full scale).
+  double change_threshold = 0.04;
+  Image mask;  // optional, 1 channel at the frame size: regenerate only where 255
+  CrossFrameAttention cross_frame_attention = CrossFrameAttention::kFirst;
+  bool reuse_tokens = true;
+  int remask_boundary = 1;
+  double scene_cut_fraction = 0.5;  // more changed tokens than this starts a new anchor
+};
+
+struct FrameStats {
+  int64_t index = 0;  // frame number in the session
+  int steps_run = 0;  // transformer passes (0 when nothing needed regenerating)
+  int tokens_total = 0;
+  int tokens_regenerated = 0;  // masked and sampled again in this frame
+  bool keyframe = false;       // generated from scratch (first frame, scene cut, refresh)
+  double seconds = 0.0;
+};
+
+struct Frame {
+  Image image;       // RGB at the requested size
+  TokenGrid tokens;  // the frame's token grid (the visible part for pans)
+  FrameStats stats;
+};
+
+class VideoSession {
+ public:
+  explicit VideoSession(std::shared_ptr<const Model> model);
+  ~VideoSession();
+  VideoSession(const VideoSession &) = delete;
+  VideoSession &operator=(const VideoSession &) = delete;
+
+  // Text to video: the next frame of a generated (and possibly moving) scene.
+  Frame generate_next(const VideoParams &params, const RunControl &control = {});
+  // Restyles `source` (RGB at a size the model supports) as the next frame of the stream.
+  Frame stylize_next(const Image &source, const StylizeParams &params,
+                     const RunControl &control = {});
+  // Forget the stream: the next frame is a new anchor.
+  void reset();
+  int64_t frames() const;
+  const Model &model() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Keeps one Model per (folder, options) while someone holds it, so elements and threads
+// that name the same folder share the weights. Thread-safe.
+class ModelCache {
+ public:
+  ModelCache();
+  std::shared_ptr<const Model> get(const std::filesystem::path &dir,
+                                   const LoadOptions &options = {});
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// The default model that ships with the project: the source tree's copy when running from
+// a build directory, else the installed one. Throws Error if neither exists.
+std::filesystem::path default_model_dir();
 
 }  // namespace amused

@@ -20,12 +20,24 @@ class Model {
  public:
   static std::shared_ptr<Model> load(const std::filesystem::path &dir, const LoadOptions &options);
 
-  // Builds the components from configs alone (random or trained-later weights).
+  // A model with freshly initialised weights (normal(0, 0.02), as transformers and
+  // diffusers initialise), for training from scratch. Not prepared for inference.
+  static std::shared_ptr<Model> create(const std::filesystem::path &tokenizer_dir,
+                                       const text::ClipTextConfig &text_config,
+                                       const transformer::UVit2DConfig &uvit_config,
+                                       const vq::VQConfig &vq_config,
+                                       sampling::SchedulerConfig scheduler_config, uint64_t seed);
+
+  // Writes the diffusers folder layout (model_index.json, five component folders, configs,
+  // safetensors weights in fp32 or as fp16 variant files) so diffusers can load it too.
+  void save(const std::filesystem::path &dir, bool fp16 = false) const;
+
   Model(std::filesystem::path dir, LoadOptions options, text::ClipTokenizer tokenizer,
         const text::ClipTextConfig &text_config, const transformer::UVit2DConfig &uvit_config,
         const vq::VQConfig &vq_config, sampling::SchedulerConfig scheduler_config);
 
   const std::filesystem::path &dir() const { return dir_; }
+  std::filesystem::path tokenizer_dir() const { return dir_ / "tokenizer"; }
   const LoadOptions &options() const { return options_; }
   torch::Device device() const { return options_.device; }
   int64_t vae_scale_factor() const { return vqvae_->config().scale_factor(); }
