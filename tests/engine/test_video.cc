@@ -1,0 +1,216 @@
+// Video consistency: what boundary re-masking and cross-frame attention must guarantee.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "amused.h"
+#include "golden.h"
+#include "pipeline/model.h"
+#include "pipeline/sampling_loop.h"
+
+namespace amused {
+namespace {
+
+std::shared_ptr<const Model> tiny() {
+  static ModelCache cache;  // one load for the whole test binary
+  return cache.get(testing::data_dir() / "amused-tiny");
+}
+
+torch::Tensor grid(const TokenGrid &g) { return torch::tensor(g.ids).view({g.rows, g.cols}); }
+
+VideoParams pan_params(CameraMotion motion, double speed, int boundary) {
+  VideoParams p;
+  p.generate.prompt = "a red car on a road";
+  p.generate.seed = 11;
+  p.camera_motion = motion;
+  p.motion_speed = speed;
+  p.remask_boundary = boundary;
+  return p;
+}
+
+// Under a pan by whole tokens, every visible token outside the re-masked band equals the
+// previous frame's token moved by the camera: the background is kept bit for bit.
+TEST(VideoPan, KeptTokensAreTheMovedPreviousTokens) {
+  for (auto motion : {CameraMotion::kPanRight, CameraMotion::kPanLeft, CameraMotion::kPanDown,
+                      CameraMotion::kPanUp}) {
+    for (int boundary : {0, 1, 2}) {
+      VideoSession session(tiny());
+      const double scale = describe(session.model()).vae_scale_factor;
+      auto p = pan_params(motion, scale, boundary);  // one token per frame
+      auto previous = grid(session.generate_next(p).tokens);
+      const int64_t rows = previous.size(0), cols = previous.size(1);
+      for (int k = 1; k < 5; ++k) {
+        auto frame = session.generate_next(p);
+        auto now = grid(frame.tokens);
+        EXPECT_GT(frame.stats.tokens_regenerated, 0);
+        EXPECT_LT(frame.stats.tokens_regenerated, frame.stats.tokens_total);
+        // The revealed line is the margin line; the band reaches `boundary` lines inside.
+        using torch::indexing::Slice;
+        // Visible line j is canvas line j + 1 (one margin line). With the band reaching
+        // `boundary` lines in from the revealed margin line, and the first/last visible line
+        // coming from the previous frame's invisible margin, the comparable lines are:
+        torch::Tensor kept_now, kept_before;
+        const int64_t far_cols = std::min(cols - 1, cols - boundary);
+        const int64_t far_rows = std::min(rows - 1, rows - boundary);
+        const int64_t near = std::max(boundary, 1);
+        switch (motion) {
+          case CameraMotion::kPanRight:  // content moves left
+            kept_now = now.index({Slice(), Slice(0, far_cols)});
+            kept_before = previous.index({Slice(), Slice(1, far_cols + 1)});
+            break;
+          case CameraMotion::kPanLeft:
+            kept_now = now.index({Slice(), Slice(near, cols)});
+            kept_before = previous.index({Slice(), Slice(near - 1, cols - 1)});
+            break;
+          case CameraMotion::kPanDown:
+            kept_now = now.index({Slice(0, far_rows)});
+            kept_before = previous.index({Slice(1, far_rows + 1)});
+            break;
+          default:
+            kept_now = now.index({Slice(near, rows)});
+            kept_before = previous.index({Slice(near - 1, rows - 1)});
+            break;
+        }
+        EXPECT_TRUE(testing::identical(kept_now, kept_before))
+            << to_string(motion) << " boundary " << boundary << " frame " << k;
+        previous = now;
+      }
+    }
+  }
+}
+
+TEST(VideoPan, FractionalSpeedsAccumulate) {
+  VideoSession session(tiny());
+  const double scale = describe(session.model()).vae_scale_factor;
+  auto p = pan_params(CameraMotion::kPanRight, scale / 4.0, 1);
+  session.generate_next(p);
+  int regenerating_frames = 0;
+  for (int k = 1; k <= 8; ++k)
+    if (session.generate_next(p).stats.tokens_regenerated > 0) ++regenerating_frames;
+  EXPECT_EQ(regenerating_frames, 2);  // a whole token every fourth frame
+}
+
+TEST(VideoPan, SameSeedSameVideo) {
+  auto p = pan_params(CameraMotion::kPanLeft, 3.0, 1);
+  p.cross_frame_attention = CrossFrameAttention::kFirstAndPrevious;
+  VideoSession a(tiny()), b(tiny());
+  for (int k = 0; k < 6; ++k)
+    EXPECT_EQ(a.generate_next(p).image.pixels, b.generate_next(p).image.pixels);
+}
+
+TEST(VideoStatic, NoMotionKeepsTheFrame) {
+  VideoSession session(tiny());
+  auto p = pan_params(CameraMotion::kNone, 0, 1);
+  auto first = session.generate_next(p);
+  for (int k = 1; k < 4; ++k) {
+    auto f = session.generate_next(p);
+    EXPECT_EQ(f.image.pixels, first.image.pixels);
+    EXPECT_EQ(f.stats.steps_run, 0);
+  }
+}
+
+TEST(VideoBaseline, IndependentFramesDiffer) {
+  VideoSession session(tiny());
+  auto p = pan_params(CameraMotion::kNone, 0, 1);
+  p.cross_frame_attention = CrossFrameAttention::kNone;
+  p.reuse_tokens = false;
+  auto a = session.generate_next(p), b = session.generate_next(p);
+  EXPECT_NE(a.tokens.ids, b.tokens.ids);  // seed + frame index
+  EXPECT_TRUE(b.stats.keyframe);
+}
+
+TEST(VideoPromptChange, StartsANewAnchorAndRegenerates) {
+  VideoSession session(tiny());
+  auto p = pan_params(CameraMotion::kNone, 0, 1);
+  auto a = session.generate_next(p);
+  p.generate.prompt = "a blue ball on a beach";
+  auto b = session.generate_next(p);
+  EXPECT_TRUE(b.stats.keyframe);
+  EXPECT_EQ(b.stats.tokens_regenerated, b.stats.tokens_total);
+  EXPECT_NE(a.tokens.ids, b.tokens.ids);
+}
+
+Image noise_image(int w, int h, uint64_t seed) {
+  auto gen = pipeline::make_generator(seed);
+  auto t = torch::randint(0, 256, {h, w, 3}, gen, torch::kLong).to(torch::kUInt8);
+  Image img{w, h, 3, {}};
+  img.pixels.assign(t.data_ptr<uint8_t>(), t.data_ptr<uint8_t>() + t.numel());
+  return img;
+}
+
+// A static source gives identical stylized frames after the first.
+TEST(VideoStylize, StaticSourceGivesIdenticalFrames) {
+  VideoSession session(tiny());
+  StylizeParams p;
+  p.generate.prompt = "an oil painting";
+  p.strength = 0.6;
+  auto src = noise_image(32, 32, 5);
+  auto first = session.stylize_next(src, p);
+  EXPECT_GT(first.stats.tokens_regenerated, 0);
+  for (int k = 1; k < 4; ++k) {
+    auto f = session.stylize_next(src, p);
+    EXPECT_EQ(f.image.pixels, first.image.pixels) << "frame " << k;
+    EXPECT_EQ(f.stats.tokens_regenerated, 0);
+  }
+}
+
+TEST(VideoStylize, OnlyChangedRegionIsRegenerated) {
+  VideoSession session(tiny());
+  StylizeParams p;
+  p.generate.prompt = "an oil painting";
+  p.strength = 1.0;
+  p.remask_boundary = 0;
+  auto src = noise_image(32, 32, 5);
+  auto first = session.stylize_next(src, p);
+  // Change one token's pixels (top-left 4x4 patch of the 32x32 frame).
+  auto changed = src;
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 4; ++x)
+      for (int c = 0; c < 3; ++c) changed.pixels[(y * 32 + x) * 3 + c] ^= 0x80;
+  auto second = session.stylize_next(changed, p);
+  EXPECT_EQ(second.stats.tokens_regenerated, 1);
+  auto a = grid(first.tokens), b = grid(second.tokens);
+  a[0][0] = b[0][0];
+  EXPECT_TRUE(testing::identical(b, a));
+}
+
+TEST(VideoStylize, SceneCutStartsANewAnchor) {
+  VideoSession session(tiny());
+  StylizeParams p;
+  p.generate.prompt = "an oil painting";
+  session.stylize_next(noise_image(32, 32, 5), p);
+  auto cut = session.stylize_next(noise_image(32, 32, 6), p);
+  EXPECT_TRUE(cut.stats.keyframe);
+}
+
+// Attending to the frame's own keys/values twice is plain self-attention: each score
+// appears twice, so every softmax weight halves and the duplicated values sum back. What
+// remains is rounding, so the logits must agree to float precision.
+TEST(CrossFrameAttention, SelfAnchorEqualsPlainSelfAttention) {
+  auto model = std::const_pointer_cast<Model>(tiny());
+  torch::InferenceMode guard;
+  testing::Golden g(testing::data_dir() / "amused-tiny");
+  auto ids = g["transformer.input_ids"], ehs = g["transformer.encoder_hidden_states"];
+  auto pooled = g["transformer.pooled_text_emb"], micro = g["transformer.micro_conds"];
+  std::vector<nn::KeyValue> own;
+  transformer::SelfAttentionHooks record;
+  record.record = &own;
+  auto plain = model->transformer()->forward(ids, ehs, pooled, micro, record);
+  // Layer 0's keys do not depend on the extra keys; later layers do, so feed each layer its
+  // own keys by recording layer by layer: run with extra = own, which is exact for layer 0
+  // and, since the output of layer 0 is unchanged, for every following layer too.
+  std::vector<std::vector<nn::KeyValue>> extra;
+  for (auto &kv : own) extra.push_back({kv});
+  transformer::SelfAttentionHooks hooks;
+  hooks.extra = &extra;
+  auto doubled = model->transformer()->forward(ids, ehs, pooled, micro, hooks);
+  EXPECT_TRUE(testing::close_relative(doubled, plain, 1e-5));
+  // And a different anchor does change the result (the hook is really used).
+  std::vector<std::vector<nn::KeyValue>> other;
+  for (auto &kv : own) other.push_back({{kv.key.flip(0), kv.value.flip(0)}});
+  hooks.extra = &other;
+  auto changed = model->transformer()->forward(ids, ehs, pooled, micro, hooks);
+  EXPECT_FALSE(testing::close_relative(changed, plain, 1e-3));
+}
+
+}  // namespace
+}  // namespace amused
