@@ -29,9 +29,9 @@ KeyValue AttentionImpl::project_key_value(const torch::Tensor &context) {
 torch::Tensor AttentionImpl::attend(const torch::Tensor &x, const KeyValue &kv) {
   const auto b = x.size(0), s = x.size(1);
   auto q = split_heads(to_q(x));
-  auto scores = torch::matmul(q, kv.key.transpose(-1, -2)) * scale_;
+  auto scores = attention_matmul(q, kv.key.transpose(-1, -2), bf16_products_) * scale_;
   auto probs = scores.softmax(-1);
-  auto out = torch::matmul(probs, kv.value).transpose(1, 2).reshape({b, s, -1});
+  auto out = attention_matmul(probs, kv.value, bf16_products_).transpose(1, 2).reshape({b, s, -1});
   return to_out[0]->as<LinearImpl>()->forward(out);
 }
 

@@ -35,6 +35,8 @@ class AttentionImpl : public torch::nn::Module {
   torch::Tensor attend(const torch::Tensor &x, const KeyValue &kv);
 
   int64_t heads() const { return options_.heads; }
+  // Runs the attention products in bf16 (set with the model's bf16 precision).
+  void set_bfloat16_products(bool on) { bf16_products_ = on; }
 
   Linear to_q = nullptr, to_k = nullptr, to_v = nullptr;
   torch::nn::ModuleList to_out;
@@ -44,6 +46,7 @@ class AttentionImpl : public torch::nn::Module {
 
   AttentionOptions options_;
   double scale_;
+  bool bf16_products_ = false;
 };
 TORCH_MODULE(Attention);
 

@@ -1,5 +1,7 @@
 #include "nn/layers.h"
 
+#include "nn/attention.h"
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/ops/mkldnn_linear.h>
 #include <torch/torch.h>
@@ -26,6 +28,26 @@ void LinearImpl::use_bfloat16() {
   if (bias.defined()) bias_bf16_ = bias.to(torch::kBFloat16);
 }
 
+torch::Tensor linear_product(const torch::Tensor &x, const torch::Tensor &w, const torch::Tensor &b,
+                             MatmulBackend backend) {
+  if (backend == MatmulBackend::kOneDnn && !torch::GradMode::is_enabled() && x.is_cpu() &&
+      x.scalar_type() == torch::kFloat32 && w.scalar_type() == torch::kFloat32 &&
+      w.numel() >= kOneDnnMinWeights) {
+    auto sizes = x.sizes().vec();
+    auto x2 = x.reshape({-1, sizes.back()}).contiguous();
+    auto y = at::mkldnn_linear(x2.to_mkldnn(), w, b).to_dense();
+    sizes.back() = w.size(0);
+    return y.view(sizes);
+  }
+  return torch::linear(x, w, b);
+}
+
+torch::Tensor attention_matmul(const torch::Tensor &a, const torch::Tensor &b, bool bf16) {
+  if (bf16 && a.is_cpu() && a.scalar_type() == torch::kFloat32)
+    return torch::matmul(a.to(torch::kBFloat16), b.to(torch::kBFloat16)).to(torch::kFloat32);
+  return torch::matmul(a, b);
+}
+
 torch::Tensor LinearImpl::forward(const torch::Tensor &x) {
   if (weight.scalar_type() == torch::kBFloat16) {
     // oneDNN's bf16 GEMM (AMX/AVX-512 where present); the rest of the network stays fp32.
@@ -33,16 +55,7 @@ torch::Tensor LinearImpl::forward(const torch::Tensor &x) {
                            bias.defined() ? bias_bf16_ : torch::Tensor());
     return y.to(x.scalar_type());
   }
-  if (backend_ == MatmulBackend::kOneDnn && !torch::GradMode::is_enabled() && x.is_cpu() &&
-      x.scalar_type() == torch::kFloat32 && weight.numel() >= kOneDnnMinWeights) {
-    auto sizes = x.sizes().vec();
-    auto x2 = x.reshape({-1, sizes.back()}).contiguous();
-    auto y = at::mkldnn_linear(x2.to_mkldnn(), weight, bias.defined() ? bias : torch::Tensor())
-                 .to_dense();
-    sizes.back() = weight.size(0);
-    return y.view(sizes);
-  }
-  return torch::linear(x, weight, bias);
+  return linear_product(x, weight, bias, backend_);
 }
 
 RMSNormImpl::RMSNormImpl(int64_t dim, double eps, bool elementwise_affine) : eps_(eps) {
@@ -85,6 +98,13 @@ Conv2dImpl::Conv2dImpl(const Conv2dOptions &o) : options_(o) {
 }
 
 torch::Tensor Conv2dImpl::forward(const torch::Tensor &x) {
+  // A pointwise convolution is a matrix product over channels; libtorch sends some of those
+  // to its slow im2col path, so they go through the Linear backend instead.
+  if (options_.kernel == 1 && options_.stride == 1 && options_.padding == 0 &&
+      options_.groups == 1 && backend_ == MatmulBackend::kOneDnn) {
+    auto w = weight.view({weight.size(0), weight.size(1)});
+    return linear_product(x.permute({0, 2, 3, 1}), w, bias, backend_).permute({0, 3, 1, 2});
+  }
   return torch::conv2d(x, weight, bias, options_.stride, options_.padding, 1, options_.groups);
 }
 
@@ -108,13 +128,18 @@ torch::Tensor EmbeddingImpl::forward(const torch::Tensor &ids) {
 }
 
 void set_matmul_backend(torch::nn::Module &root, MatmulBackend backend) {
-  for (auto &m : root.modules(/*include_self=*/true))
+  for (auto &m : root.modules(/*include_self=*/true)) {
     if (auto *linear = dynamic_cast<LinearImpl *>(m.get())) linear->set_backend(backend);
+    if (auto *conv = dynamic_cast<Conv2dImpl *>(m.get())) conv->set_backend(backend);
+  }
 }
 
 void use_bfloat16_matmuls(torch::nn::Module &root) {
-  for (auto &m : root.modules(true))
+  for (auto &m : root.modules(true)) {
     if (auto *linear = dynamic_cast<LinearImpl *>(m.get())) linear->use_bfloat16();
+    if (auto *attention = dynamic_cast<AttentionImpl *>(m.get()))
+      attention->set_bfloat16_products(true);
+  }
 }
 
 void init_parameters(torch::nn::Module &root, double std, uint64_t seed) {

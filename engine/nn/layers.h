@@ -80,10 +80,12 @@ class Conv2dImpl : public torch::nn::Module {
  public:
   explicit Conv2dImpl(const Conv2dOptions &o);
   torch::Tensor forward(const torch::Tensor &x);
+  void set_backend(MatmulBackend backend) { backend_ = backend; }
   torch::Tensor weight, bias;
 
  private:
   Conv2dOptions options_;
+  MatmulBackend backend_ = MatmulBackend::kDefault;
 };
 TORCH_MODULE(Conv2d);
 
@@ -105,6 +107,14 @@ class EmbeddingImpl : public torch::nn::Module {
   torch::Tensor weight;
 };
 TORCH_MODULE(Embedding);
+
+// Matrix product x . w^T + b for x [..., in] and w [out, in], through the backend: the one
+// routine Linear and pointwise (1x1) convolutions share.
+torch::Tensor linear_product(const torch::Tensor &x, const torch::Tensor &w, const torch::Tensor &b,
+                             MatmulBackend backend);
+
+// Attention products q.k^T and p.v for [B, heads, S, d] tensors; in bf16 when `bf16`.
+torch::Tensor attention_matmul(const torch::Tensor &a, const torch::Tensor &b, bool bf16);
 
 // Walks a module tree and sets every Linear's backend / converts it to bf16.
 void set_matmul_backend(torch::nn::Module &root, MatmulBackend backend);

@@ -26,7 +26,8 @@ class Model {
                                        const text::ClipTextConfig &text_config,
                                        const transformer::UVit2DConfig &uvit_config,
                                        const vq::VQConfig &vq_config,
-                                       sampling::SchedulerConfig scheduler_config, uint64_t seed);
+                                       sampling::SchedulerConfig scheduler_config, uint64_t seed,
+                                       const LoadOptions &options = {});
 
   // Writes the diffusers folder layout (model_index.json, five component folders, configs,
   // safetensors weights in fp32 or as fp16 variant files) so diffusers can load it too.

@@ -16,11 +16,12 @@ std::shared_ptr<Model> Model::create(const fs::path &tokenizer_dir,
                                      const text::ClipTextConfig &text_config,
                                      const transformer::UVit2DConfig &uvit_config,
                                      const vq::VQConfig &vq_config,
-                                     sampling::SchedulerConfig scheduler_config, uint64_t seed) {
+                                     sampling::SchedulerConfig scheduler_config, uint64_t seed,
+                                     const LoadOptions &options) {
   auto tokenizer = text::ClipTokenizer::from_folder(tokenizer_dir);
   // dir_ points at the tokenizer's parent so tokenizer_dir() finds the files to copy.
-  auto model = std::make_shared<Model>(tokenizer_dir.parent_path(), LoadOptions{}, tokenizer,
-                                       text_config, uvit_config, vq_config, scheduler_config);
+  auto model = std::make_shared<Model>(tokenizer_dir.parent_path(), options, tokenizer, text_config,
+                                       uvit_config, vq_config, scheduler_config);
   nn::init_parameters(*model->text_encoder_, 0.02, seed);
   nn::init_parameters(*model->transformer_, 0.02, seed + 1);
   nn::init_parameters(*model->vqvae_, 0.02, seed + 2);
