@@ -1,0 +1,87 @@
+#include "tools/train/eval_metrics.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/pipeline/sampling_loop.h"
+#include "tools/train/scene_data.h"
+#include "tools/train/scenes.h"
+
+namespace amused::train {
+
+namespace {
+
+double psnr_of_mse(double mse) { return 10.0 * std::log10(1.0 / std::max(mse, 1e-12)); }
+
+// Flags of a CheckResult in kAttributeNames order.
+std::array<bool, 10> flags(const scenes::CheckResult &r) {
+  return {r.time,         r.celestial, r.clouds,   r.backdrop, r.ground, r.subject_present,
+          r.subject_kind, r.colour,    r.position, r.size};
+}
+
+}  // namespace
+
+PsnrResult vq_psnr(const Model &model, int count, uint64_t seed) {
+  torch::InferenceMode inference;
+  const int size = static_cast<int>(model.native_size());
+  PsnrResult r;
+  double total_mse = 0, total_db = 0;
+  r.worst_image_db = 1e9;
+  constexpr int kBatch = 16;
+  for (int first = 0; first < count; first += kBatch) {
+    const int n = std::min(kBatch, count - first);
+    auto images = scene_images(seed, DataStream::kVqEval, scenes::Split::kHeldout, first, n, size);
+    auto tokens = pipeline::encode_to_tokens(model, images);
+    auto decoded = pipeline::decode_tokens(model, tokens);
+    // Through 8 bits, as a user sees the result.
+    auto out = (decoded * 255.0f).round().clamp(0, 255) / 255.0f;
+    auto in = (images * 255.0f).round() / 255.0f;
+    auto mse = (out - in).pow(2).mean({1, 2, 3});
+    for (int i = 0; i < n; ++i) {
+      const double m = mse[i].item<double>();
+      total_mse += m;
+      total_db += psnr_of_mse(m);
+      r.worst_image_db = std::min(r.worst_image_db, psnr_of_mse(m));
+    }
+  }
+  r.images = count;
+  r.psnr_db = psnr_of_mse(total_mse / count);
+  r.mean_image_db = total_db / count;
+  return r;
+}
+
+AdherenceResult prompt_adherence(const Model &model, const AdherenceOptions &o) {
+  AdherenceResult r;
+  for (int i = 0; i < o.count; ++i) {
+    const uint64_t scene = scene_seed(o.prompt_seed, DataStream::kAdherenceEval, i);
+    const auto expected = scenes::sample_attributes(scene, scenes::Split::kHeldout);
+    GenerateParams p;
+    p.prompt = expected.to_caption();
+    p.seed = static_cast<uint64_t>(i);
+    p.steps = o.steps;
+    p.guidance_scale = o.guidance_scale;
+    Result generated = text_to_image(model, p);
+    AdherenceSample s;
+    s.prompt = p.prompt;
+    s.seed = p.seed;
+    s.image = std::move(generated.images[0]);
+    s.check = scenes::check(s.image, expected);
+    const auto f = flags(s.check);
+    for (size_t a = 0; a < f.size(); ++a) {
+      // Subject details count only where a subject is expected (as CheckResult counts).
+      if (a >= 6 && s.check.checked <= 6) continue;
+      ++r.attribute_checked[a];
+      r.attribute_correct[a] += f[a] ? 1 : 0;
+    }
+    r.checked += s.check.checked;
+    r.correct += s.check.correct;
+    ++r.images;
+    r.samples.push_back(std::move(s));
+    if (o.on_image) o.on_image(i + 1, o.count);
+  }
+  return r;
+}
+
+}  // namespace amused::train

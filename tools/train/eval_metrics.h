@@ -1,0 +1,61 @@
+// The figures the README reports for a model: VQ reconstruction PSNR on held-out scenes,
+// and prompt adherence of generated images on held-out attribute combinations, read back by
+// the scene checker. Everything is computed over fixed seeds, so reruns agree.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/amused.h"
+#include "tools/train/scene_checker.h"
+
+namespace amused::train {
+
+struct PsnrResult {
+  int images = 0;
+  double psnr_db = 0;         // of the mean squared error over all images (8-bit output)
+  double worst_image_db = 0;  // the lowest per-image PSNR
+  double mean_image_db = 0;   // mean of per-image PSNRs
+};
+
+// Encodes `count` held-out scenes at the model's native size to tokens and decodes them,
+// exactly as img2img/inpainting/stylization do, and compares the 8-bit results.
+PsnrResult vq_psnr(const Model &model, int count, uint64_t seed = 0);
+
+// The checker's attributes, in CheckResult's order.
+inline constexpr std::array<const char *, 10> kAttributeNames = {
+    "time",    "celestial",    "clouds", "backdrop", "ground",
+    "subject", "subject_kind", "colour", "position", "size"};
+
+struct AdherenceSample {
+  std::string prompt;
+  uint64_t seed = 0;
+  Image image;
+  scenes::CheckResult check;
+};
+
+struct AdherenceResult {
+  int images = 0;
+  int checked = 0, correct = 0;  // over all attributes of all images
+  std::array<int, 10> attribute_checked{}, attribute_correct{};
+  std::vector<AdherenceSample> samples;  // in order (images kept for the grid)
+
+  double fraction() const { return checked ? double(correct) / checked : 0.0; }
+  double attribute_fraction(size_t i) const {
+    return attribute_checked[i] ? double(attribute_correct[i]) / attribute_checked[i] : 0.0;
+  }
+};
+
+struct AdherenceOptions {
+  int count = 200;  // held-out prompts, one image each (seed = its index)
+  int steps = 12;
+  double guidance_scale = 4.0;
+  uint64_t prompt_seed = 0;  // which held-out combinations
+  std::function<void(int done, int total)> on_image;
+};
+
+AdherenceResult prompt_adherence(const Model &model, const AdherenceOptions &options);
+
+}  // namespace amused::train

@@ -1,0 +1,105 @@
+#include "tools/train/model_configs.h"
+
+#include "engine/amused.h"
+
+namespace amused::train {
+
+namespace {
+
+// The text side is small: captions use ~70 distinct words, and the token embedding
+// (49408 x hidden) dominates the size of the shipped model, so hidden stays at 64.
+text::ClipTextConfig text_config(int64_t hidden, int64_t layers, int64_t heads) {
+  text::ClipTextConfig c;
+  c.hidden_size = hidden;
+  c.intermediate_size = 4 * hidden;
+  c.projection_dim = hidden;
+  c.num_hidden_layers = layers;  // >= 2: the pipeline reads hidden_states[-2]
+  c.num_attention_heads = heads;
+  c.hidden_act = "quick_gelu";
+  return c;
+}
+
+ModelConfigs finish(ModelConfigs m) {
+  // The U-ViT reads the text encoder's states and pooled embedding, predicts VQ codes, and
+  // uses one extra id (the last) as the mask token, as amused-256/512 do.
+  m.uvit.encoder_hidden_size = m.text.hidden_size;
+  m.uvit.cond_embed_dim = m.text.projection_dim;
+  m.uvit.codebook_size = m.vq.num_vq_embeddings;
+  m.uvit.vocab_size = m.vq.num_vq_embeddings + 1;
+  m.uvit.micro_cond_embed_dim = 5 * m.uvit.micro_cond_encode_dim;
+  m.scheduler.mask_token_id = m.uvit.vocab_size - 1;
+  m.scheduler.masking_schedule = sampling::MaskSchedule::kCosine;
+  return m;
+}
+
+ModelConfigs default_configs() {
+  ModelConfigs m;
+  m.text = text_config(64, 2, 2);
+
+  // Downsampling 8: a 128x128 image is 16x16 tokens. Four levels, one resnet per level, no
+  // mid-block attention: convolutions only, so it trains on 64x64 crops and runs at any size.
+  m.vq.block_out_channels = {32, 64, 96, 128};
+  m.vq.layers_per_block = 1;
+  m.vq.latent_channels = 16;
+  m.vq.vq_embed_dim = 8;
+  m.vq.norm_num_groups = 8;
+  m.vq.num_vq_embeddings = 512;
+  m.vq.mid_block_add_attention = false;
+  m.vq.sample_size = 128;
+
+  // As amused-512: the conv/attention blocks at the token grid (16x16), the transformer
+  // layers at half of it (8x8).
+  auto &u = m.uvit;
+  u.hidden_size = 192;
+  u.use_bias = false;
+  u.micro_cond_encode_dim = 32;
+  u.in_channels = 64;
+  u.block_out_channels = 64;
+  u.num_res_blocks = 1;
+  u.downsample = true;
+  u.upsample = true;
+  u.block_num_heads = 2;
+  u.num_hidden_layers = 6;
+  u.num_attention_heads = 6;
+  u.intermediate_size = 512;
+  u.layer_norm_eps = 1e-6;
+  u.sample_size = 16;
+  return finish(m);
+}
+
+ModelConfigs tiny_configs() {
+  ModelConfigs m;
+  m.text = text_config(16, 2, 2);
+  m.vq.block_out_channels = {8, 16, 16};
+  m.vq.layers_per_block = 1;
+  m.vq.latent_channels = 4;
+  m.vq.vq_embed_dim = 4;
+  m.vq.norm_num_groups = 4;
+  m.vq.num_vq_embeddings = 32;
+  m.vq.mid_block_add_attention = false;
+  m.vq.sample_size = 16;
+  auto &u = m.uvit;
+  u.hidden_size = 32;
+  u.micro_cond_encode_dim = 8;
+  u.in_channels = 16;
+  u.block_out_channels = 16;
+  u.num_res_blocks = 1;
+  u.downsample = true;
+  u.upsample = true;
+  u.block_num_heads = 2;
+  u.num_hidden_layers = 2;
+  u.num_attention_heads = 2;
+  u.intermediate_size = 64;
+  u.sample_size = 8;  // 8x8 tokens at scale 4: 32x32 images
+  return finish(m);
+}
+
+}  // namespace
+
+ModelConfigs model_configs(const std::string &preset) {
+  if (preset == "default") return default_configs();
+  if (preset == "tiny") return tiny_configs();
+  throw Error("unknown model preset '" + preset + "' (use default or tiny)");
+}
+
+}  // namespace amused::train

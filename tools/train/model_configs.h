@@ -1,0 +1,29 @@
+// The architecture of the default model (and of the tiny one the tests train), as the
+// configs of the three diffusers components. One place, so that `amused-train` and its
+// tests agree on what is built.
+#pragma once
+
+#include <string>
+
+#include "engine/sampling/scheduler.h"
+#include "engine/text/clip_text_model.h"
+#include "engine/transformer/uvit2d_config.h"
+#include "engine/vq/vq_config.h"
+
+namespace amused::train {
+
+struct ModelConfigs {
+  text::ClipTextConfig text;
+  transformer::UVit2DConfig uvit;
+  vq::VQConfig vq;
+  sampling::SchedulerConfig scheduler;
+
+  int64_t image_size() const { return uvit.sample_size * vq.scale_factor(); }
+};
+
+// "default": the shipped model (128x128 images, 16x16 tokens). "tiny": a few thousand
+// parameters per component, for tests that must train in seconds (64x64 images).
+// Throws amused::Error for an unknown name.
+ModelConfigs model_configs(const std::string &preset);
+
+}  // namespace amused::train

@@ -1,0 +1,31 @@
+// The transformer's training set: a fixed list of train-split scenes, encoded once by the
+// trained VQ into token grids, with their captions already tokenised. The transformer
+// stage then never runs the VQ (which would cost more than the transformer step itself).
+#pragma once
+
+#include <torch/types.h>
+
+#include <filesystem>
+
+#include "engine/text/clip_tokenizer.h"
+#include "engine/vq/vq_model.h"
+
+namespace amused::train {
+
+struct TokenDataset {
+  torch::Tensor tokens;     // [N,h,w] int16 codebook ids
+  torch::Tensor input_ids;  // [N,77] int32 CLIP ids of the captions (bos, ..., eos, pad)
+  uint64_t seed = 0;        // scene i is scene_seed(seed, kTokenDataset, i)
+
+  int64_t size() const { return tokens.defined() ? tokens.size(0) : 0; }
+};
+
+// Renders `count` train scenes at `image_size` and encodes them with `vq`, in batches.
+TokenDataset build_token_dataset(vq::VQModel &vq, const text::ClipTokenizer &tokenizer,
+                                 uint64_t seed, int64_t count, int image_size, bool quiet);
+
+void save_token_dataset(const TokenDataset &data, const std::filesystem::path &file);
+// Throws amused::Error if the file is missing or malformed.
+TokenDataset load_token_dataset(const std::filesystem::path &file);
+
+}  // namespace amused::train

@@ -1,0 +1,192 @@
+#include "tools/train/train_main.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "engine/amused.h"
+#include "engine/pipeline/model.h"
+#include "tools/train/model_configs.h"
+#include "tools/train/token_dataset.h"
+#include "tools/train/train_checkpoint.h"
+#include "tools/train/train_options.h"
+#include "tools/train/transformer_trainer.h"
+#include "tools/train/vq_trainer.h"
+#include "tools/train/weight_init.h"
+
+namespace amused::train {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+using Clock = std::chrono::steady_clock;
+
+// The work folder: everything a run writes besides the exported model.
+struct WorkFiles {
+  fs::path dir;
+  fs::path tokenizer() const { return dir / "tokenizer"; }
+  fs::path vq_checkpoint() const { return dir / "vq.ckpt"; }
+  fs::path tokens() const { return dir / "tokens.pt"; }
+  fs::path transformer_checkpoint() const { return dir / "transformer.ckpt"; }
+};
+
+// Model::create copies the tokenizer from "<parent>/tokenizer" when saving, so the work
+// folder keeps its own copy under that name (which also makes the folder self-contained).
+void copy_tokenizer(const fs::path &from, const fs::path &to) {
+  fs::create_directories(to);
+  for (const char *f :
+       {"vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"}) {
+    if (fs::exists(from / f)) {
+      fs::copy_file(from / f, to / f, fs::copy_options::overwrite_existing);
+    } else if (std::string(f) == "vocab.json" || std::string(f) == "merges.txt") {
+      throw Error((from / f).string() + ": CLIP tokenizer file missing");
+    }
+  }
+}
+
+class Trainer {
+ public:
+  explicit Trainer(TrainOptions options)
+      : o_(std::move(options)), work_{o_.work}, configs_(model_configs(o_.preset)) {
+    fs::create_directories(work_.dir);
+    if (!fs::exists(work_.tokenizer() / "vocab.json"))
+      copy_tokenizer(o_.tokenizer, work_.tokenizer());
+    model_ = Model::create(work_.tokenizer(), configs_.text, configs_.uvit, configs_.vq,
+                           configs_.scheduler, o_.seed);
+    init_convolutions_fan_in(*model_->vqvae(), o_.seed + 3);
+  }
+
+  void vq() {
+    VqTrainOptions v;
+    v.seed = o_.seed;
+    v.budget = {o_.vq_steps, o_.vq_minutes * 60.0};
+    v.batch = o_.vq_batch;
+    v.crop = std::min<int>(64, configs_.image_size());
+    v.render_size = static_cast<int>(configs_.image_size());
+    v.lr.peak = o_.vq_lr;
+    v.checkpoint_seconds = o_.checkpoint_minutes * 60.0;
+    v.checkpoint = work_.vq_checkpoint();
+    v.resume = o_.resume;
+    v.quiet = o_.quiet;
+    const auto r = train_vq(model_->vqvae(), v);
+    report("vq", r);
+    // A retrained VQ makes any token dataset stale.
+    if (!o_.resume) fs::remove(work_.tokens());
+  }
+
+  void tokens() {
+    if (o_.resume && fs::exists(work_.tokens())) {
+      if (load_token_dataset(work_.tokens()).size() == o_.token_count) return;
+    }
+    load_vq();
+    const auto start = Clock::now();
+    auto data = build_token_dataset(model_->vqvae(), model_->tokenizer(), o_.seed, o_.token_count,
+                                    static_cast<int>(configs_.image_size()), o_.quiet);
+    save_token_dataset(data, work_.tokens());
+    std::fprintf(stderr, "tokens: %lld scenes encoded in %.1f min -> %s\n",
+                 static_cast<long long>(data.size()),
+                 std::chrono::duration<double>(Clock::now() - start).count() / 60.0,
+                 work_.tokens().c_str());
+  }
+
+  void transformer() {
+    if (!fs::exists(work_.tokens())) tokens();
+    const auto data = load_token_dataset(work_.tokens());
+    TransformerTrainOptions t;
+    t.seed = o_.seed;
+    t.budget = {o_.transformer_steps, o_.transformer_minutes * 60.0};
+    t.batch = o_.batch;
+    t.lr.peak = o_.lr;
+    t.cond_dropout = o_.cond_dropout;
+    t.image_size = static_cast<int>(configs_.image_size());
+    t.bf16 = o_.bf16;
+    t.checkpoint_seconds = o_.checkpoint_minutes * 60.0;
+    t.checkpoint = work_.transformer_checkpoint();
+    t.resume = o_.resume;
+    t.quiet = o_.quiet;
+    const auto r = train_transformer(model_->text_encoder(), model_->transformer(), data,
+                                     model_->tokenizer().encode_padded(""), t);
+    report("transformer", r);
+  }
+
+  void export_model() {
+    load_vq();
+    CheckpointContents c;
+    c.modules = {{"text_encoder", model_->text_encoder().get()},
+                 {"transformer", model_->transformer().get()}};
+    load_checkpoint(work_.transformer_checkpoint(), c);
+    // Start from an empty folder: the loader prefers fp32 files over fp16 variants, so a
+    // stale file of the other kind would shadow the new weights.
+    if (fs::exists(o_.out)) {
+      for (const auto &entry : fs::directory_iterator(o_.out)) {
+        fs::permissions(entry.path(), fs::perms::owner_all, fs::perm_options::add);
+        fs::remove_all(entry.path());
+      }
+    }
+    model_->save(o_.out, o_.fp16_export);
+    std::uintmax_t bytes = 0;
+    for (const auto &f : fs::recursive_directory_iterator(o_.out))
+      if (f.is_regular_file()) bytes += f.file_size();
+    std::fprintf(stderr, "export: %s (%.1f MB, %lld parameters, %s weights)\n", o_.out.c_str(),
+                 bytes / 1e6, static_cast<long long>(model_->parameter_count()),
+                 o_.fp16_export ? "fp16" : "fp32");
+  }
+
+ private:
+  void load_vq() {
+    if (vq_loaded_) return;
+    CheckpointContents c;
+    c.modules = {{"vqvae", model_->vqvae().get()}};
+    load_checkpoint(work_.vq_checkpoint(), c);
+    model_->vqvae()->eval();
+    vq_loaded_ = true;
+  }
+
+  void report(const char *stage, const StageResult &r) {
+    if (std::isnan(r.loss))
+      std::fprintf(stderr, "%s: already complete (%lld steps, %.1f min)\n", stage,
+                   static_cast<long long>(r.steps), r.seconds / 60.0);
+    else
+      std::fprintf(stderr, "%s: %lld steps in %.1f min, final loss %.4f\n", stage,
+                   static_cast<long long>(r.steps), r.seconds / 60.0, r.loss);
+    if (std::string(stage) == "vq") vq_loaded_ = true;
+  }
+
+  TrainOptions o_;
+  WorkFiles work_;
+  ModelConfigs configs_;
+  std::shared_ptr<Model> model_;
+  bool vq_loaded_ = false;
+};
+
+}  // namespace
+
+int train_main(int argc, char **argv) {
+  try {
+    TrainOptions o = parse_train_options(argc, argv);
+    set_num_threads(o.threads);
+    const auto start = Clock::now();
+    if (o.stage == "all" && !o.resume) {
+      // A fresh retraining must not pick up an older run's checkpoints or tokens.
+      for (const char *f : {"vq.ckpt", "tokens.pt", "transformer.ckpt"}) fs::remove(o.work / f);
+    }
+    Trainer trainer(o);
+    if (o.stage == "vq" || o.stage == "all") trainer.vq();
+    if (o.stage == "tokens" || o.stage == "all") trainer.tokens();
+    if (o.stage == "transformer" || o.stage == "all") trainer.transformer();
+    if (o.stage == "export" || o.stage == "all") trainer.export_model();
+    std::fprintf(stderr, "amused-train %s: done in %.1f min\n", o.stage.c_str(),
+                 std::chrono::duration<double>(Clock::now() - start).count() / 60.0);
+    return 0;
+  } catch (const std::exception &e) {
+    std::cerr << "amused-train: " << e.what() << '\n';
+    return 1;
+  }
+}
+
+}  // namespace amused::train

@@ -1,0 +1,137 @@
+#include "tools/train/train_options.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <map>
+
+#include "amused_build_config.h"
+#include "engine/amused.h"
+
+namespace amused::train {
+
+std::string train_usage() {
+  return R"(usage: amused-train STAGE [options]
+
+Trains the default aMUSEd model from scratch on procedural scenes.
+
+stages:
+  vq           the VQ-GAN (encoder, codebook, decoder) on random 64x64 crops
+  tokens       encode the transformer's training scenes with the trained VQ
+  transformer  the text encoder and the U-ViT (masked-token cross-entropy)
+  export       write the trained model in the diffusers layout (--out)
+  all          vq, tokens, transformer and export: the whole retraining
+
+options:
+  --work DIR               checkpoints and token dataset (default: train-work in the
+                           build folder of tools/train)
+  --out DIR                export folder (default: models/amused-default in the source tree)
+  --resume                 continue each stage from its checkpoint in --work
+  --seed N                 (default 0)
+  --threads N              libtorch threads (default: all cores)
+  --preset default|tiny    model size (tiny: for tests)
+  --vq-minutes M           VQ time budget (default 26)
+  --vq-steps N             VQ step budget (default: none)
+  --vq-batch N             (default 16)
+  --vq-lr X                (default 1e-3)
+  --tokens N               training scenes for the transformer (default 24000)
+  --transformer-minutes M  transformer time budget (default 52)
+  --transformer-steps N    transformer step budget (default: none)
+  --batch N                transformer batch (default 64)
+  --lr X                   transformer peak learning rate (default 1e-3)
+  --cond-dropout P         empty-prompt share for guidance (default 0.1)
+  --bf16                   bf16 autocast for the transformer stage
+  --checkpoint-minutes M   between checkpoints (default 4)
+  --fp32                   export fp32 weights (default: fp16 variant files)
+  --quiet                  no progress lines
+A stage stops at whichever budget (steps or minutes) it reaches first.
+)";
+}
+
+TrainOptions parse_train_options(int argc, char **argv) {
+  TrainOptions o;
+  o.out = std::filesystem::path(AMUSED_SOURCE_MODEL_DIR);
+  o.work = std::filesystem::path(AMUSED_TRAIN_WORK_DIR);
+  o.tokenizer = std::filesystem::path(AMUSED_TRAIN_TOKENIZER_DIR);
+  if (argc < 2) throw Error("missing stage\n" + train_usage());
+  o.stage = argv[1];
+  if (o.stage == "--help" || o.stage == "-h") {
+    std::fputs(train_usage().c_str(), stdout);
+    std::exit(0);
+  }
+  if (o.stage != "vq" && o.stage != "tokens" && o.stage != "transformer" && o.stage != "export" &&
+      o.stage != "all")
+    throw Error("unknown stage '" + o.stage + "'\n" + train_usage());
+
+  using Setter = std::function<void(const std::string &)>;
+  auto number = [](const std::string &key, const std::string &v) {
+    try {
+      size_t used = 0;
+      double d = std::stod(v, &used);
+      if (used != v.size()) throw std::invalid_argument(v);
+      return d;
+    } catch (const std::exception &) {
+      throw Error(key + ": not a number: '" + v + "'");
+    }
+  };
+  auto integer = [&](const std::string &key, const std::string &v) {
+    const double d = number(key, v);
+    if (d < 0 || d != static_cast<double>(static_cast<int64_t>(d)))
+      throw Error(key + ": not a non-negative integer: '" + v + "'");
+    return static_cast<int64_t>(d);
+  };
+  const std::map<std::string, Setter> with_value = {
+      {"--work", [&](const std::string &v) { o.work = v; }},
+      {"--out", [&](const std::string &v) { o.out = v; }},
+      {"--tokenizer", [&](const std::string &v) { o.tokenizer = v; }},
+      {"--preset", [&](const std::string &v) { o.preset = v; }},
+      {"--seed", [&](const std::string &v) { o.seed = integer("--seed", v); }},
+      {"--threads", [&](const std::string &v) { o.threads = int(integer("--threads", v)); }},
+      {"--vq-minutes", [&](const std::string &v) { o.vq_minutes = number("--vq-minutes", v); }},
+      {"--vq-steps", [&](const std::string &v) { o.vq_steps = integer("--vq-steps", v); }},
+      {"--vq-batch", [&](const std::string &v) { o.vq_batch = int(integer("--vq-batch", v)); }},
+      {"--vq-lr", [&](const std::string &v) { o.vq_lr = number("--vq-lr", v); }},
+      {"--tokens", [&](const std::string &v) { o.token_count = integer("--tokens", v); }},
+      {"--transformer-minutes",
+       [&](const std::string &v) { o.transformer_minutes = number("--transformer-minutes", v); }},
+      {"--transformer-steps",
+       [&](const std::string &v) { o.transformer_steps = integer("--transformer-steps", v); }},
+      {"--batch", [&](const std::string &v) { o.batch = int(integer("--batch", v)); }},
+      {"--lr", [&](const std::string &v) { o.lr = number("--lr", v); }},
+      {"--cond-dropout",
+       [&](const std::string &v) { o.cond_dropout = number("--cond-dropout", v); }},
+      {"--checkpoint-minutes",
+       [&](const std::string &v) { o.checkpoint_minutes = number("--checkpoint-minutes", v); }},
+  };
+  const std::map<std::string, std::function<void()>> flags = {
+      {"--resume", [&] { o.resume = true; }},
+      {"--quiet", [&] { o.quiet = true; }},
+      {"--bf16", [&] { o.bf16 = true; }},
+      {"--fp32", [&] { o.fp16_export = false; }},
+  };
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(train_usage().c_str(), stdout);
+      std::exit(0);
+    }
+    if (auto f = flags.find(a); f != flags.end()) {
+      f->second();
+    } else if (auto s = with_value.find(a); s != with_value.end()) {
+      if (i + 1 >= argc) throw Error(a + " needs a value");
+      s->second(argv[++i]);
+    } else {
+      throw Error("unknown option '" + a + "'\n" + train_usage());
+    }
+  }
+  if (o.vq_batch < 1 || o.batch < 1) throw Error("batch sizes must be positive");
+  if (o.token_count < 1) throw Error("--tokens must be positive");
+  if (o.vq_minutes <= 0 && o.vq_steps == 0)
+    throw Error("the VQ stage needs a budget: --vq-minutes or --vq-steps");
+  if (o.transformer_minutes <= 0 && o.transformer_steps == 0)
+    throw Error(
+        "the transformer stage needs a budget: --transformer-minutes or --transformer-steps");
+  return o;
+}
+
+}  // namespace amused::train

@@ -1,0 +1,45 @@
+// Command line of `amused-train` (and of `amused train`).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace amused::train {
+
+struct TrainOptions {
+  std::string stage;  // vq, tokens, transformer, export, all
+  std::string preset = "default";
+  std::filesystem::path work;       // checkpoints and the token dataset; default: build dir
+  std::filesystem::path out;        // export folder; default: the source tree's model
+  std::filesystem::path tokenizer;  // CLIP tokenizer files to train with and ship
+  uint64_t seed = 0;
+  int threads = 0;  // 0 = libtorch's default (all cores)
+  bool resume = false;
+  bool quiet = false;
+
+  double vq_minutes = 26;
+  int64_t vq_steps = 0;  // 0 = until the time budget is used
+  int vq_batch = 16;
+  double vq_lr = 1e-3;
+
+  int64_t token_count = 24000;  // scenes in the transformer's training set
+
+  double transformer_minutes = 52;
+  int64_t transformer_steps = 0;
+  int batch = 64;
+  double lr = 1e-3;
+  double cond_dropout = 0.1;
+  bool bf16 = false;
+
+  double checkpoint_minutes = 4;
+  bool fp16_export = true;
+};
+
+// Parses argv (argv[1] is the stage). Prints usage and exits on --help; throws
+// amused::Error on bad arguments.
+TrainOptions parse_train_options(int argc, char **argv);
+
+std::string train_usage();
+
+}  // namespace amused::train

@@ -1,0 +1,165 @@
+#include "tools/train/transformer_trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "tools/train/train_checkpoint.h"
+#include "tools/train/train_progress.h"
+
+namespace amused::train {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Turns CPU autocast on for its lifetime (bf16 matmuls/convolutions, fp32 elsewhere).
+class CpuAutocast {
+ public:
+  explicit CpuAutocast(bool enabled) : enabled_(enabled) {
+    if (!enabled_) return;
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(true);
+  }
+  ~CpuAutocast() {
+    if (!enabled_) return;
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+  }
+  CpuAutocast(const CpuAutocast &) = delete;
+  CpuAutocast &operator=(const CpuAutocast &) = delete;
+
+ private:
+  bool enabled_;
+};
+
+}  // namespace
+
+torch::Tensor masked_token_loss(text::ClipTextModelWithProjection &text_encoder,
+                                transformer::UVit2DModel &uvit, const torch::Tensor &input_ids,
+                                const torch::Tensor &tokens, int image_size,
+                                at::Generator &generator) {
+  const auto &c = uvit->config();
+  const int64_t b = tokens.size(0), h = tokens.size(1), w = tokens.size(2), n = h * w;
+  auto text = text_encoder->forward(input_ids);
+  auto micro = torch::tensor({float(image_size), float(image_size), 0.0f, 0.0f, 6.0f})
+                   .unsqueeze(0)
+                   .expand({b, 5});
+
+  // train_amused.py: mask_prob = cos(pi/2 * t), at least one token, positions by rank of
+  // uniform noise.
+  auto t = torch::rand({b}, generator);
+  auto masked_count = (torch::cos(t * (M_PI / 2)) * n).round().clamp_min(1);
+  auto ranks = torch::rand({b, n}, generator).argsort(int64_t{-1}, false);
+  auto mask = (ranks < masked_count.unsqueeze(1)).view({b, h, w});
+  const int64_t mask_id = c.vocab_size - 1;
+  auto input = torch::where(mask, torch::full_like(tokens, mask_id), tokens);
+  auto labels = torch::where(mask, tokens, torch::full_like(tokens, -100));
+
+  auto logits = uvit->forward(input, text.penultimate, text.text_embeds, micro);
+  return torch::nn::functional::cross_entropy(
+      logits.to(torch::kFloat32), labels,
+      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+}
+
+StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
+                              transformer::UVit2DModel &uvit, const TokenDataset &data,
+                              const std::vector<int64_t> &empty_ids,
+                              const TransformerTrainOptions &o) {
+  text_encoder->train();
+  uvit->train();
+  // AdamW, without weight decay on norms, biases and embeddings (as usual for transformers).
+  std::vector<torch::Tensor> decayed, plain;
+  auto sort = [&](torch::nn::Module &m) {
+    for (auto &p : m.named_parameters(true)) {
+      const bool is_matrix = p.value().dim() >= 2 && p.key().find("embedding") == std::string::npos;
+      (is_matrix ? decayed : plain).push_back(p.value());
+    }
+  };
+  sort(*text_encoder);
+  sort(*uvit);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  auto options = torch::optim::AdamWOptions(o.lr.peak).betas({0.9, 0.99}).eps(1e-8);
+  groups.emplace_back(decayed,
+                      std::make_unique<torch::optim::AdamWOptions>(
+                          torch::optim::AdamWOptions(options).weight_decay(o.weight_decay)));
+  groups.emplace_back(plain, std::make_unique<torch::optim::AdamWOptions>(
+                                 torch::optim::AdamWOptions(options).weight_decay(0.0)));
+  torch::optim::AdamW optimizer(groups, options);
+  std::vector<torch::Tensor> all = decayed;
+  all.insert(all.end(), plain.begin(), plain.end());
+
+  CheckpointContents contents;
+  contents.modules = {{"text_encoder", text_encoder.get()}, {"transformer", uvit.get()}};
+  contents.optimizer = &optimizer;
+  RunPosition pos;
+  if (o.resume && std::filesystem::exists(o.checkpoint)) {
+    pos = load_checkpoint(o.checkpoint, contents);
+    std::fprintf(stderr, "transformer: resumed from %s at step %lld\n", o.checkpoint.c_str(),
+                 static_cast<long long>(pos.step));
+  }
+
+  const auto empty = torch::tensor(empty_ids, torch::kLong);
+  TrainProgress progress("transformer", 30.0, o.quiet ? nullptr : stderr);
+  const auto start = Clock::now();
+  const double start_elapsed = pos.elapsed_seconds;
+  auto last_checkpoint = Clock::now();
+  double smoothed = std::nan("");
+
+  auto save = [&] {
+    pos.elapsed_seconds = start_elapsed + seconds_since(start);
+    save_checkpoint(o.checkpoint, contents, pos);
+    last_checkpoint = Clock::now();
+  };
+
+  while (!o.budget.done(pos.step, start_elapsed + seconds_since(start)) &&
+         (o.stop_at_step == 0 || pos.step < o.stop_at_step)) {
+    const double fraction = o.budget.fraction(pos.step, start_elapsed + seconds_since(start));
+    const double lr = o.lr.at(pos.step, fraction);
+    for (auto &group : optimizer.param_groups())
+      static_cast<torch::optim::AdamWOptions &>(group.options()).lr(lr);
+
+    // Every step's randomness comes from its own generator: a resumed run continues with
+    // exactly the batches and masks of an uninterrupted one.
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed * 1000003ull + pos.step);
+    auto pick = torch::randint(data.size(), {o.batch}, gen, torch::kLong);
+    auto tokens = data.tokens.index_select(0, pick).to(torch::kLong);
+    auto ids = data.input_ids.index_select(0, pick).to(torch::kLong);
+    auto drop = torch::rand({o.batch}, gen) < o.cond_dropout;
+    ids = torch::where(drop.unsqueeze(1), empty.unsqueeze(0).expand_as(ids), ids);
+
+    torch::Tensor loss;
+    {
+      CpuAutocast autocast(o.bf16);
+      loss = masked_token_loss(text_encoder, uvit, ids, tokens, o.image_size, gen);
+    }
+    optimizer.zero_grad();
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(all, 1.0);
+    optimizer.step();
+    ++pos.step;
+
+    const double l = loss.item<double>();
+    smoothed = std::isnan(smoothed) ? l : 0.98 * smoothed + 0.02 * l;
+    const double elapsed = start_elapsed + seconds_since(start);
+    char metrics[96];
+    std::snprintf(metrics, sizeof metrics, "loss %.3f lr %.1e", smoothed, lr);
+    progress.update(pos.step, o.budget.fraction(pos.step, elapsed), elapsed, metrics);
+    if (seconds_since(last_checkpoint) >= o.checkpoint_seconds) save();
+  }
+  progress.finish();
+  save();
+  text_encoder->eval();
+  uvit->eval();
+  return {pos.step, pos.elapsed_seconds, smoothed};
+}
+
+}  // namespace amused::train

@@ -1,0 +1,52 @@
+// Stage "transformer": trains the CLIP text encoder and the U-ViT together, from scratch,
+// on the pre-tokenised scenes, as diffusers' train_amused.py trains aMUSEd:
+//   - each example masks a share cos(pi/2 * t), t ~ U(0,1), of its tokens (the cosine
+//     schedule the sampler decodes with), at least one; the mask token is the last id;
+//   - cross-entropy of the logits at the masked positions against the true codes;
+//   - the caption is replaced by the empty prompt for `cond_dropout` of the examples, so the
+//     model also learns the unconditional distribution that classifier-free guidance needs;
+//   - micro-conditioning as the pipelines pass it: (width, height, crop 0, 0, aesthetic 6).
+#pragma once
+
+#include <filesystem>
+
+#include "engine/text/clip_text_model.h"
+#include "engine/transformer/uvit2d.h"
+#include "tools/train/schedule.h"
+#include "tools/train/token_dataset.h"
+#include "tools/train/vq_trainer.h"
+
+namespace amused::train {
+
+struct TransformerTrainOptions {
+  uint64_t seed = 0;
+  Budget budget;
+  int batch = 64;
+  LrSchedule lr{1e-3, 200, 0.05};
+  double weight_decay = 0.01;
+  double cond_dropout = 0.1;
+  int image_size = 128;  // for the micro-conditioning
+  bool bf16 = false;     // autocast matmuls and convolutions to bf16 (fast with AMX)
+  double checkpoint_seconds = 300;
+  std::filesystem::path checkpoint;
+  bool resume = false;
+  // Ends this run at that step (with a checkpoint) as if it were interrupted; the learning
+  // rate still follows the whole budget. 0 = run to the end of the budget.
+  int64_t stop_at_step = 0;
+  bool quiet = false;
+};
+
+// The masked-token loss of one batch, as the training step computes it (no backward).
+// `input_ids` [B,77] long, `tokens` [B,h,w] long; masking draws from `generator`.
+torch::Tensor masked_token_loss(text::ClipTextModelWithProjection &text_encoder,
+                                transformer::UVit2DModel &uvit, const torch::Tensor &input_ids,
+                                const torch::Tensor &tokens, int image_size,
+                                at::Generator &generator);
+
+// `empty_ids` are the tokenizer's ids for "" (the unconditional prompt).
+StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
+                              transformer::UVit2DModel &uvit, const TokenDataset &data,
+                              const std::vector<int64_t> &empty_ids,
+                              const TransformerTrainOptions &options);
+
+}  // namespace amused::train
