@@ -80,8 +80,10 @@ class Model;
 std::shared_ptr<const Model> load_model(const std::filesystem::path &dir,
                                         const LoadOptions &options = {});
 
-// Sets libtorch's intra-op thread count for the process (0 leaves it unchanged).
+// Sets libtorch's intra-op thread count for the process (0 = every core). Loading a model
+// uses every core unless OMP_NUM_THREADS or this call chose otherwise.
 void set_num_threads(int threads);
+void use_all_cores_by_default();
 
 struct ModelInfo {
   std::filesystem::path dir;
@@ -195,6 +197,10 @@ struct FrameStats {
   int tokens_regenerated = 0;  // masked and sampled again in this frame
   bool keyframe = false;       // generated from scratch (first frame, scene cut, refresh)
   double seconds = 0.0;
+  // Where the camera is, in pixels of the scene, relative to the anchor frame (pans):
+  // frame b shows at (x, y) what frame a showed at (x + b.camera_x - a.camera_x, ...).
+  int64_t camera_x = 0;
+  int64_t camera_y = 0;
 };
 
 struct Frame {

@@ -3,7 +3,10 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "amused.h"
 #include "pipeline/model.h"
@@ -13,11 +16,26 @@ namespace amused {
 
 std::shared_ptr<const Model> load_model(const std::filesystem::path &dir,
                                         const LoadOptions &options) {
+  use_all_cores_by_default();
   torch::InferenceMode guard;
   return Model::load(dir, options);
 }
 
+void use_all_cores_by_default() {
+  // This libtorch's OpenMP starts with one thread on some machines (omp_get_max_threads()
+  // reports 1 with two cores free). Unless the user chose with OMP_NUM_THREADS or
+  // set_num_threads, use every core once.
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (std::getenv("OMP_NUM_THREADS") != nullptr) return;
+    const unsigned cores = std::thread::hardware_concurrency();
+    if (cores > 1 && at::get_num_threads() < static_cast<int>(cores))
+      at::set_num_threads(static_cast<int>(cores));
+  });
+}
+
 void set_num_threads(int threads) {
+  use_all_cores_by_default();
   if (threads < 0) throw Error("threads must be >= 0, got " + std::to_string(threads));
   if (threads > 0) at::set_num_threads(threads);
 }

@@ -87,8 +87,24 @@ GroupNormImpl::GroupNormImpl(int64_t groups, int64_t channels, double eps)
   bias = register_parameter("bias", uninitialised({channels}));
 }
 
-torch::Tensor GroupNormImpl::forward(const torch::Tensor &x) {
-  return torch::group_norm(x, groups_, weight, bias, eps_);
+torch::Tensor GroupNormImpl::forward(const torch::Tensor &x, NormStats *stats) {
+  if (!stats) return torch::group_norm(x, groups_, weight, bias, eps_);
+  const auto sizes = x.sizes();
+  auto grouped = x.reshape({sizes[0], groups_, -1});
+  torch::Tensor mean, var;
+  if (stats->mode == NormStats::Mode::kRecord) {
+    mean = grouped.mean(-1, true);
+    var = grouped.var(-1, /*unbiased=*/false, true);
+    stats->mean_var.emplace_back(mean, var);
+  } else {
+    if (stats->cursor >= stats->mean_var.size())
+      throw std::runtime_error("NormStats: more GroupNorm calls than recorded");
+    std::tie(mean, var) = stats->mean_var[stats->cursor++];
+  }
+  auto y = ((grouped - mean) * torch::rsqrt(var + eps_)).reshape(sizes);
+  std::vector<int64_t> channel_shape(sizes.size(), 1);
+  channel_shape[1] = sizes[1];
+  return y * weight.view(channel_shape) + bias.view(channel_shape);
 }
 
 Conv2dImpl::Conv2dImpl(const Conv2dOptions &o) : options_(o) {

@@ -59,10 +59,22 @@ class LayerNormImpl : public torch::nn::Module {
 };
 TORCH_MODULE(LayerNorm);
 
+// Group statistics of a decoder pass, recorded once and then reused, so that a video's
+// frames are decoded with the same normalisation: GroupNorm over the whole image would
+// otherwise let new content at one edge shift colours everywhere, and a kept background
+// would not stay still. One entry per GroupNorm call, in call order.
+struct NormStats {
+  enum class Mode { kRecord, kApply };
+  Mode mode = Mode::kRecord;
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> mean_var;
+  size_t cursor = 0;
+  bool recorded() const { return !mean_var.empty(); }
+};
+
 class GroupNormImpl : public torch::nn::Module {
  public:
   GroupNormImpl(int64_t groups, int64_t channels, double eps);
-  torch::Tensor forward(const torch::Tensor &x);
+  torch::Tensor forward(const torch::Tensor &x, NormStats *stats = nullptr);
   torch::Tensor weight, bias;
 
  private:

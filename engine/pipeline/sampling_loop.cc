@@ -74,8 +74,8 @@ torch::Tensor run_steps(const Model &model, const Conditioning &cond, torch::Ten
   return latents;
 }
 
-torch::Tensor decode_tokens(const Model &model, const torch::Tensor &tokens) {
-  return model.vqvae()->decode_indices(tokens.to(model.device())).clamp(0, 1);
+torch::Tensor decode_tokens(const Model &model, const torch::Tensor &tokens, nn::NormStats *stats) {
+  return model.vqvae()->decode_indices(tokens.to(model.device()), stats).clamp(0, 1);
 }
 
 torch::Tensor encode_to_tokens(const Model &model, const torch::Tensor &images) {

@@ -45,7 +45,8 @@ torch::Tensor run_steps(const Model &model, const Conditioning &cond, torch::Ten
                         const RunControl &control, const LoopOptions &options = {});
 
 // Token grid [B,h,w] -> images in [0,1], [B,3,H,W] (clipped, as the pipelines return).
-torch::Tensor decode_tokens(const Model &model, const torch::Tensor &tokens);
+torch::Tensor decode_tokens(const Model &model, const torch::Tensor &tokens,
+                            nn::NormStats *stats = nullptr);
 // Images in [0,1] [B,3,H,W] -> nearest-codebook token grid [B,h,w].
 torch::Tensor encode_to_tokens(const Model &model, const torch::Tensor &images);
 

@@ -91,11 +91,13 @@ struct VideoSession::State {
   std::string prompt, negative_prompt;
   int width = 0, height = 0;
   KeyValues anchor_kv, previous_kv;
+  nn::NormStats norm_stats;  // the anchor's decoder normalisation, reused with token reuse
   // Text to video.
-  torch::Tensor canvas;         // [1, rows + 2, cols + 2] token ids
-  torch::Tensor canvas_pixels;  // decoded canvas, [1,3,*,*], undefined when stale
-  double pan = 0.0;             // accumulated sub-token pan, pixels
-  double zoom = 0.0;            // accumulated sub-token zoom, pixels per side
+  torch::Tensor canvas;                  // [1, rows + 2, cols + 2] token ids
+  torch::Tensor canvas_pixels;           // decoded canvas, [1,3,*,*], undefined when stale
+  double pan = 0.0;                      // accumulated sub-token pan, pixels
+  int64_t shifted_x = 0, shifted_y = 0;  // whole-token camera moves since the anchor
+  double zoom = 0.0;                     // accumulated sub-token zoom, pixels per side
   CameraMotion motion = CameraMotion::kNone;
   // Stylization.
   torch::Tensor previous_source;  // [1,3,H,W]
@@ -111,6 +113,20 @@ struct VideoSession::State {
     height = h;
     anchor_kv.clear();
     previous_kv.clear();
+    norm_stats = nn::NormStats();
+  }
+
+  // Decodes with the anchor's normalisation when tokens are reused, so that kept tokens
+  // decode to the same pixels in every frame; independent frames decode on their own.
+  torch::Tensor decode(const torch::Tensor &tokens, bool reuse) {
+    if (!reuse) return pipeline::decode_tokens(m(), tokens);
+    if (!norm_stats.recorded()) {
+      norm_stats.mode = nn::NormStats::Mode::kRecord;
+      auto image = pipeline::decode_tokens(m(), tokens, &norm_stats);
+      norm_stats.mode = nn::NormStats::Mode::kApply;
+      return image;
+    }
+    return pipeline::decode_tokens(m(), tokens, &norm_stats);
   }
 
   // Samples the cells of `latents` [1,h,w] that hold the mask token.
@@ -210,6 +226,7 @@ Frame VideoSession::generate_next(const VideoParams &params, const RunControl &c
                           height != s.height || !s.canvas.defined();
   const bool full_frame = new_anchor || !params.reuse_tokens;
   if (new_anchor) s.adopt_anchor(g, width, height);
+  if (new_anchor) s.shifted_x = s.shifted_y = 0;
   if (new_anchor || params.camera_motion != s.motion) {
     s.pan = 0.0;
     s.zoom = 0.0;
@@ -248,10 +265,13 @@ Frame VideoSession::generate_next(const VideoParams &params, const RunControl &c
           default:
             break;
         }
+        s.shifted_x -= dx;
+        s.shifted_y -= dy;
         torch::Tensor revealed;
         s.canvas = video::shift_grid(s.canvas, dx, dy, s.mask_id(), &revealed);
         regen = video::shift_grid(regen, dx, dy, 0, nullptr).to(torch::kBool) | revealed;
-        s.canvas_pixels = torch::Tensor();
+        if (s.canvas_pixels.defined())
+          s.canvas_pixels = video::shift_image(s.canvas_pixels, dx * scale, dy * scale);
       }
     } else if (params.camera_motion == CameraMotion::kZoomIn ||
                params.camera_motion == CameraMotion::kZoomOut) {
@@ -259,7 +279,7 @@ Frame VideoSession::generate_next(const VideoParams &params, const RunControl &c
       if (s.zoom >= scale) {
         s.zoom -= scale;
         // Resample the canvas in pixel space by one token per side and re-encode it.
-        if (!s.canvas_pixels.defined()) s.canvas_pixels = pipeline::decode_tokens(model, s.canvas);
+        if (!s.canvas_pixels.defined()) s.canvas_pixels = s.decode(s.canvas, params.reuse_tokens);
         const auto &px = s.canvas_pixels;
         torch::Tensor resampled;
         if (params.camera_motion == CameraMotion::kZoomIn) {
@@ -292,17 +312,25 @@ Frame VideoSession::generate_next(const VideoParams &params, const RunControl &c
       const int steps = partial_steps(g.steps, fraction, params.min_steps);
       s.canvas = s.sample(g, latents, steps, true, params.cross_frame_attention, canvas_w, canvas_h,
                           control, stats);
-      s.canvas_pixels = torch::Tensor();
+      // Kept tokens keep their pixels: only the regenerated band (blended over one more
+      // token) takes the new decode, so the background does not shimmer with the decoder's
+      // wide receptive field.
+      auto fresh = s.decode(s.canvas, true);
+      s.canvas_pixels = s.canvas_pixels.defined()
+                            ? video::blend_region(s.canvas_pixels, fresh, band, scale)
+                            : fresh;
     }
     stats.tokens_regenerated = static_cast<int>(count);
   }
   stats.tokens_total = static_cast<int>(s.canvas.numel());
 
-  if (!s.canvas_pixels.defined()) s.canvas_pixels = pipeline::decode_tokens(model, s.canvas);
+  if (!s.canvas_pixels.defined()) s.canvas_pixels = s.decode(s.canvas, params.reuse_tokens);
   // The view: the frame rectangle inside the margin, moved by the sub-token pan or scaled
   // by the sub-token zoom.
   torch::Tensor view;
   const int64_t x0 = margin * scale, y0 = margin * scale;
+  stats.camera_x = s.shifted_x * scale;
+  stats.camera_y = s.shifted_y * scale;
   if (is_pan(s.motion)) {
     const int64_t off = static_cast<int64_t>(std::floor(s.pan));
     int64_t vx = x0, vy = y0;
@@ -310,6 +338,8 @@ Frame VideoSession::generate_next(const VideoParams &params, const RunControl &c
     if (s.motion == CameraMotion::kPanLeft) vx -= off;
     if (s.motion == CameraMotion::kPanDown) vy += off;
     if (s.motion == CameraMotion::kPanUp) vy -= off;
+    stats.camera_x = s.shifted_x * scale + (vx - x0);
+    stats.camera_y = s.shifted_y * scale + (vy - y0);
     view = s.canvas_pixels.index({Slice(), Slice(), Slice(vy, vy + height), Slice(vx, vx + width)});
   } else if ((s.motion == CameraMotion::kZoomIn || s.motion == CameraMotion::kZoomOut) &&
              s.zoom > 0) {
@@ -408,7 +438,7 @@ Frame VideoSession::stylize_next(const Image &source, const StylizeParams &param
   s.previous_tokens = tokens;
   s.previous_source = src;
 
-  auto image = pipeline::decode_tokens(model, tokens);
+  auto image = s.decode(tokens, params.reuse_tokens);
   if (pixel_mask.defined()) image = image * pixel_mask + src * (1 - pixel_mask);
   frame.image = pipeline::tensor_to_image(image[0]);
   frame.tokens = pipeline::tensor_to_grid(tokens[0]);

@@ -24,6 +24,32 @@ torch::Tensor shift_grid(const torch::Tensor &grid, int dx, int dy, int64_t fill
   return out;
 }
 
+torch::Tensor shift_image(const torch::Tensor &image, int64_t dx, int64_t dy) {
+  const int64_t h = image.size(2), w = image.size(3);
+  auto out = torch::zeros_like(image);
+  const int64_t x0 = std::max<int64_t>(0, dx), x1 = std::min<int64_t>(w, w + dx);
+  const int64_t y0 = std::max<int64_t>(0, dy), y1 = std::min<int64_t>(h, h + dy);
+  if (x0 < x1 && y0 < y1)
+    out.index_put_(
+        {Slice(), Slice(), Slice(y0, y1), Slice(x0, x1)},
+        image.index({Slice(), Slice(), Slice(y0 - dy, y1 - dy), Slice(x0 - dx, x1 - dx)}));
+  return out;
+}
+
+torch::Tensor blend_region(const torch::Tensor &old, const torch::Tensor &fresh,
+                           const torch::Tensor &region, int64_t scale) {
+  // Distance-like ramp: 1 on the region, falling to 0 across the next token.
+  auto inner = region.to(torch::kFloat32).unsqueeze(1);
+  auto outer = dilate(region, 1).to(torch::kFloat32).unsqueeze(1);
+  const auto size = std::vector<int64_t>{old.size(2), old.size(3)};
+  auto hard = torch::upsample_nearest2d(inner, size);
+  auto soft = torch::upsample_bilinear2d(outer, size, false);
+  // Where the outer ring meets untouched tokens the bilinear ramp runs over one token;
+  // inside the region it is forced to 1, outside the ring it is exactly 0.
+  auto alpha = torch::maximum(hard, soft * torch::upsample_nearest2d(outer, size)).clamp(0, 1);
+  return old * (1 - alpha) + fresh * alpha;
+}
+
 torch::Tensor dilate(const torch::Tensor &region, int radius) {
   if (radius <= 0) return region;
   auto f = region.to(torch::kFloat32).unsqueeze(1);

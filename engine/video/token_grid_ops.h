@@ -19,4 +19,12 @@ torch::Tensor dilate(const torch::Tensor &region, int radius);
 // `scale` x `scale` patch: [1,h,w].
 torch::Tensor per_token_change(const torch::Tensor &a, const torch::Tensor &b, int64_t scale);
 
+// Moves an image [1,C,H,W] by (dx, dy) pixels; entering pixels are zero.
+torch::Tensor shift_image(const torch::Tensor &image, int64_t dx, int64_t dy);
+
+// `fresh` inside `region` (a bool token map [1,h,w]) and over one more token around it,
+// ramping linearly to `old` across that extra token; `old` everywhere else, bit for bit.
+torch::Tensor blend_region(const torch::Tensor &old, const torch::Tensor &fresh,
+                           const torch::Tensor &region, int64_t scale);
+
 }  // namespace amused::video

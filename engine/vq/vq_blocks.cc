@@ -20,9 +20,9 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(int64_t in, int64_t out, int64_t groups) {
         register_module("conv_shortcut", nn::Conv2d(nn::Conv2dOptions{in, out, 1, 1, 0}));
 }
 
-torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor &x) {
-  auto h = conv1(torch::silu(norm1(x)));
-  h = conv2(torch::silu(norm2(h)));
+torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor &x, nn::NormStats *stats) {
+  auto h = conv1(torch::silu(norm1->forward(x, stats)));
+  h = conv2(torch::silu(norm2->forward(h, stats)));
   return (conv_shortcut ? conv_shortcut(x) : x) + h;
 }
 
@@ -35,9 +35,9 @@ SpatialAttentionImpl::SpatialAttentionImpl(int64_t ch, int64_t groups) {
   to_out->push_back(nn::Linear(ch, ch, true));
 }
 
-torch::Tensor SpatialAttentionImpl::forward(const torch::Tensor &x) {
+torch::Tensor SpatialAttentionImpl::forward(const torch::Tensor &x, nn::NormStats *stats) {
   const auto b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-  auto seq = group_norm(x).view({b, c, h * w}).transpose(1, 2);
+  auto seq = group_norm->forward(x, stats).view({b, c, h * w}).transpose(1, 2);
   auto q = to_q(seq), k = to_k(seq), v = to_v(seq);
   auto probs =
       (torch::matmul(q, k.transpose(1, 2)) / std::sqrt(static_cast<double>(c))).softmax(-1);
@@ -53,10 +53,10 @@ MidBlockImpl::MidBlockImpl(int64_t ch, int64_t groups, bool add_attention) {
   resnets->push_back(ResnetBlock2D(ch, ch, groups));
 }
 
-torch::Tensor MidBlockImpl::forward(torch::Tensor x) {
-  x = resnets[0]->as<ResnetBlock2DImpl>()->forward(x);
-  if (!attentions->is_empty()) x = attentions[0]->as<SpatialAttentionImpl>()->forward(x);
-  return resnets[1]->as<ResnetBlock2DImpl>()->forward(x);
+torch::Tensor MidBlockImpl::forward(torch::Tensor x, nn::NormStats *stats) {
+  x = resnets[0]->as<ResnetBlock2DImpl>()->forward(x, stats);
+  if (!attentions->is_empty()) x = attentions[0]->as<SpatialAttentionImpl>()->forward(x, stats);
+  return resnets[1]->as<ResnetBlock2DImpl>()->forward(x, stats);
 }
 
 ConvDownsampleImpl::ConvDownsampleImpl(int64_t ch) {
@@ -99,8 +99,8 @@ UpDecoderBlockImpl::UpDecoderBlockImpl(int64_t in, int64_t out, int64_t layers, 
   if (upsample) upsamplers->push_back(ConvUpsample(out));
 }
 
-torch::Tensor UpDecoderBlockImpl::forward(torch::Tensor x) {
-  for (auto &r : *resnets) x = r->as<ResnetBlock2DImpl>()->forward(x);
+torch::Tensor UpDecoderBlockImpl::forward(torch::Tensor x, nn::NormStats *stats) {
+  for (auto &r : *resnets) x = r->as<ResnetBlock2DImpl>()->forward(x, stats);
   for (auto &u : *upsamplers) x = u->as<ConvUpsampleImpl>()->forward(x);
   return x;
 }

@@ -12,7 +12,7 @@ namespace amused::vq {
 class ResnetBlock2DImpl : public torch::nn::Module {
  public:
   ResnetBlock2DImpl(int64_t in, int64_t out, int64_t groups);
-  torch::Tensor forward(const torch::Tensor &x);
+  torch::Tensor forward(const torch::Tensor &x, nn::NormStats *stats = nullptr);
   nn::GroupNorm norm1 = nullptr, norm2 = nullptr;
   nn::Conv2d conv1 = nullptr, conv2 = nullptr;
   nn::Conv2d conv_shortcut = nullptr;  // when in != out
@@ -23,7 +23,7 @@ TORCH_MODULE(ResnetBlock2D);
 class SpatialAttentionImpl : public torch::nn::Module {
  public:
   SpatialAttentionImpl(int64_t channels, int64_t groups);
-  torch::Tensor forward(const torch::Tensor &x);
+  torch::Tensor forward(const torch::Tensor &x, nn::NormStats *stats = nullptr);
   nn::GroupNorm group_norm = nullptr;
   nn::Linear to_q = nullptr, to_k = nullptr, to_v = nullptr;
   torch::nn::ModuleList to_out;
@@ -33,7 +33,7 @@ TORCH_MODULE(SpatialAttention);
 class MidBlockImpl : public torch::nn::Module {
  public:
   MidBlockImpl(int64_t channels, int64_t groups, bool add_attention);
-  torch::Tensor forward(torch::Tensor x);
+  torch::Tensor forward(torch::Tensor x, nn::NormStats *stats = nullptr);
   torch::nn::ModuleList resnets;
   torch::nn::ModuleList attentions;  // empty without attention
 };
@@ -50,7 +50,7 @@ TORCH_MODULE(DownEncoderBlock);
 class UpDecoderBlockImpl : public torch::nn::Module {
  public:
   UpDecoderBlockImpl(int64_t in, int64_t out, int64_t layers, int64_t groups, bool upsample);
-  torch::Tensor forward(torch::Tensor x);
+  torch::Tensor forward(torch::Tensor x, nn::NormStats *stats = nullptr);
   torch::nn::ModuleList resnets, upsamplers;
 };
 TORCH_MODULE(UpDecoderBlock);

@@ -47,10 +47,11 @@ DecoderImpl::DecoderImpl(const VQConfig &c) {
       register_module("conv_out", nn::Conv2d(nn::Conv2dOptions{ch[0], c.out_channels, 3, 1, 1}));
 }
 
-torch::Tensor DecoderImpl::forward(torch::Tensor x) {
-  x = mid_block(conv_in(x));
-  for (auto &b : *up_blocks) x = b->as<UpDecoderBlockImpl>()->forward(x);
-  return conv_out(torch::silu(conv_norm_out(x)));
+torch::Tensor DecoderImpl::forward(torch::Tensor x, nn::NormStats *stats) {
+  if (stats) stats->cursor = 0;
+  x = mid_block->forward(conv_in(x), stats);
+  for (auto &b : *up_blocks) x = b->as<UpDecoderBlockImpl>()->forward(x, stats);
+  return conv_out(torch::silu(conv_norm_out->forward(x, stats)));
 }
 
 VectorQuantizerImpl::VectorQuantizerImpl(int64_t count, int64_t dim) {
@@ -81,12 +82,12 @@ VQModelImpl::VQModelImpl(const VQConfig &c) : config_(c) {
 
 torch::Tensor VQModelImpl::encode(const torch::Tensor &image) { return quant_conv(encoder(image)); }
 
-torch::Tensor VQModelImpl::decode_latents(const torch::Tensor &quantized) {
-  return decoder(post_quant_conv(quantized));
+torch::Tensor VQModelImpl::decode_latents(const torch::Tensor &quantized, nn::NormStats *stats) {
+  return decoder->forward(post_quant_conv(quantized), stats);
 }
 
-torch::Tensor VQModelImpl::decode_indices(const torch::Tensor &indices) {
-  return decode_latents(quantize->lookup(indices));
+torch::Tensor VQModelImpl::decode_indices(const torch::Tensor &indices, nn::NormStats *stats) {
+  return decode_latents(quantize->lookup(indices), stats);
 }
 
 }  // namespace amused::vq

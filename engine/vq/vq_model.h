@@ -26,7 +26,7 @@ TORCH_MODULE(Encoder);
 class DecoderImpl : public torch::nn::Module {
  public:
   explicit DecoderImpl(const VQConfig &c);
-  torch::Tensor forward(torch::Tensor x);
+  torch::Tensor forward(torch::Tensor x, nn::NormStats *stats = nullptr);
   nn::Conv2d conv_in = nullptr;
   MidBlock mid_block = nullptr;
   torch::nn::ModuleList up_blocks;
@@ -53,9 +53,10 @@ class VQModelImpl : public torch::nn::Module {
   // Image [B,3,H,W] in [0,1] (the pipelines do not rescale to [-1,1]) -> latents [B,C,h,w].
   torch::Tensor encode(const torch::Tensor &image);
   // Token grid [B,h,w] -> image [B,3,H,W], not clipped.
-  torch::Tensor decode_indices(const torch::Tensor &indices);
+  // `stats`, when given, records or reuses the decoder's normalisation (see NormStats).
+  torch::Tensor decode_indices(const torch::Tensor &indices, nn::NormStats *stats = nullptr);
   // Quantized latents [B,C,h,w] -> image.
-  torch::Tensor decode_latents(const torch::Tensor &quantized);
+  torch::Tensor decode_latents(const torch::Tensor &quantized, nn::NormStats *stats = nullptr);
 
   const VQConfig &config() const { return config_; }
 

@@ -6,6 +6,7 @@
 #include "golden.h"
 #include "pipeline/model.h"
 #include "pipeline/sampling_loop.h"
+#include "video/metrics.h"
 
 namespace amused {
 namespace {
@@ -87,6 +88,55 @@ TEST(VideoPan, FractionalSpeedsAccumulate) {
   for (int k = 1; k <= 8; ++k)
     if (session.generate_next(p).stats.tokens_regenerated > 0) ++regenerating_frames;
   EXPECT_EQ(regenerating_frames, 2);  // a whole token every fourth frame
+}
+
+// The shared-region error after undoing the camera move is what the full method lowers:
+// compare it with independent per-frame generation on the same prompt and seed.
+TEST(VideoPan, SharedRegionErrorFarBelowIndependentFrames) {
+  auto run = [](CrossFrameAttention cfa, bool reuse) {
+    VideoSession session(tiny());
+    // Boundary 0: on this 8x8-token model one band would be a quarter of the frame.
+    auto p = pan_params(CameraMotion::kPanRight, 3.0, 0);
+    p.cross_frame_attention = cfa;
+    p.reuse_tokens = reuse;
+    Frame previous = session.generate_next(p);
+    double sum = 0;
+    for (int k = 1; k < 8; ++k) {
+      Frame f = session.generate_next(p);
+      if (reuse) EXPECT_EQ(f.stats.camera_x, static_cast<int64_t>(std::floor(3.0 * k)));
+      sum += video::shared_region_error(
+          previous.image, f.image, static_cast<int>(f.stats.camera_x - previous.stats.camera_x), 0);
+      previous = f;
+    }
+    return sum / 7;
+  };
+  const double full = run(CrossFrameAttention::kFirst, true);
+  const double independent = run(CrossFrameAttention::kNone, false);
+  EXPECT_LT(full * 10, independent) << "full " << full << " independent " << independent;
+}
+
+TEST(VideoMetrics, Definitions) {
+  Image a{8, 4, 3, std::vector<uint8_t>(8 * 4 * 3)};
+  for (size_t i = 0; i < a.pixels.size(); ++i) a.pixels[i] = static_cast<uint8_t>(i * 7);
+  // b shows a moved left by 2 pixels (camera moved right): zero error once undone.
+  Image b = a;
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 6; ++x)
+      for (int c = 0; c < 3; ++c) b.pixels[(y * 8 + x) * 3 + c] = a.pixels[(y * 8 + x + 2) * 3 + c];
+  EXPECT_EQ(video::shared_region_error(a, b, 2, 0), 0.0);
+  EXPECT_GT(video::shared_region_error(a, b, 0, 0), 0.0);
+  TokenGrid g{2, 3, {1, 2, 3, 4, 5, 6}}, h{2, 3, {2, 3, 9, 5, 6, 9}};
+  EXPECT_EQ(video::shared_token_change(g, h, 1, 0), 0.0);
+  EXPECT_DOUBLE_EQ(video::shared_token_change(g, h, 0, 0), 1.0);
+  EXPECT_DOUBLE_EQ(video::token_flicker(g, h, {true, false, false, false, false, false}), 1.0);
+  EXPECT_DOUBLE_EQ(video::token_flicker(g, g, {true, true, true, true, true, true}), 0.0);
+  // A seam: the right half brighter by 40 levels.
+  Image s{8, 8, 1, std::vector<uint8_t>(64, 100)};
+  for (int y = 0; y < 8; ++y)
+    for (int x = 4; x < 8; ++x) s.pixels[y * 8 + x] = 140;
+  auto e = video::seam_error(s, 4, {1}, {});
+  EXPECT_DOUBLE_EQ(e.seam_step, 40.0);
+  EXPECT_DOUBLE_EQ(e.other_step, 0.0);
 }
 
 TEST(VideoPan, SameSeedSameVideo) {
