@@ -1,0 +1,380 @@
+/* gst-amused: properties, model cache and frame times shared by the elements. */
+#include "gstamusedcommon.h"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <filesystem>
+#include <system_error>
+
+#include "amused.h"
+
+namespace gst_amused {
+
+namespace {
+
+// The process-wide cache the plugin owns: weak references, so a model lives exactly as long
+// as some element holds it (between its start() and stop()).
+amused::ModelCache &model_cache() {
+  static amused::ModelCache *cache = new amused::ModelCache();  // never destroyed: plugins
+  return *cache;                                                // are never unloaded
+}
+
+// The default model folder, or "" when none is installed (start() then says why).
+const std::string &default_model() {
+  static const std::string dir = [] {
+    try {
+      return amused::default_model_dir().string();
+    } catch (const std::exception &) {
+      return std::string();
+    }
+  }();
+  return dir;
+}
+
+const char *state_name(GstElement *element) {
+  return gst_element_state_get_name(GST_STATE(element));
+}
+
+}  // namespace
+
+Settings::Settings() : model(default_model()) {}
+
+void FrameTimes::reset() { *this = FrameTimes(); }
+
+void FrameTimes::set_estimate(double seconds) {
+  estimate_s_ = seconds;
+  worst_s_ = std::max(worst_s_, seconds);
+}
+
+gboolean FrameTimes::record(double seconds) {
+  last_ms_ = seconds * 1000.0;
+  total_ms_ += last_ms_;
+  ++frames_;
+  worst_s_ = std::max(worst_s_, seconds);
+  estimate_s_ = estimate_s_ < 0.0 ? seconds : 0.75 * estimate_s_ + 0.25 * seconds;
+  if (reported_s_ < 0.0) return FALSE;  // nobody asked yet: nothing to correct
+  const double moved = std::abs(estimate_s_ - reported_s_);
+  return moved > 0.2 * reported_s_ && moved > 0.0005;
+}
+
+void FrameTimes::report(GstClockTime *min, GstClockTime *max) {
+  if (estimate_s_ < 0.0) {
+    *min = *max = GST_CLOCK_TIME_NONE;
+    return;
+  }
+  reported_s_ = estimate_s_;
+  *min = static_cast<GstClockTime>(estimate_s_ * GST_SECOND);
+  *max = static_cast<GstClockTime>(std::max(worst_s_, estimate_s_) * GST_SECOND);
+}
+
+void install_common_properties(GObjectClass *klass) {
+  const auto flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  const auto ready = static_cast<GParamFlags>(flags | GST_PARAM_MUTABLE_READY);
+  const auto playing = static_cast<GParamFlags>(flags | GST_PARAM_MUTABLE_PLAYING);
+  const auto stats = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  const std::string &model = default_model();
+
+  g_object_class_install_property(
+      klass, PROP_MODEL,
+      g_param_spec_string(
+          "model", "Model",
+          "aMUSEd checkpoint folder in the diffusers layout (model_index.json, text_encoder/, "
+          "tokenizer/, transformer/, vqvae/, scheduler/); NULL = the embedded default model. "
+          "Loaded when the element goes to PAUSED; elements naming the same folder share it",
+          model.empty() ? nullptr : model.c_str(), ready));
+  g_object_class_install_property(
+      klass, PROP_DEVICE,
+      g_param_spec_string("device", "Device",
+                          "libtorch device to run the model on (cpu, cuda, cuda:N). A device "
+                          "this libtorch build cannot use is an error, never a fallback",
+                          DEFAULT_DEVICE, ready));
+  g_object_class_install_property(
+      klass, PROP_PRECISION,
+      g_param_spec_enum("precision", "Precision",
+                        "Numeric precision of the transformer and text encoder",
+                        GST_TYPE_AMUSED_PRECISION, DEFAULT_PRECISION, ready));
+  g_object_class_install_property(
+      klass, PROP_PROMPT,
+      g_param_spec_string("prompt", "Prompt",
+                          "What to generate. Changes apply from the next frame, which then "
+                          "starts a new anchor",
+                          DEFAULT_PROMPT, playing));
+  g_object_class_install_property(
+      klass, PROP_NEGATIVE_PROMPT,
+      g_param_spec_string("negative-prompt", "Negative prompt",
+                          "What to steer away from (classifier-free guidance); empty = the "
+                          "reference's unconditional prompt. Changes apply from the next frame",
+                          DEFAULT_NEGATIVE_PROMPT, playing));
+  g_object_class_install_property(
+      klass, PROP_SEED,
+      g_param_spec_uint64("seed", "Seed",
+                          "Random seed; frame k of a stream samples with seed + k, so the same "
+                          "settings give the same frames",
+                          0, G_MAXUINT64, DEFAULT_SEED, flags));
+  g_object_class_install_property(
+      klass, PROP_STEPS,
+      g_param_spec_int("steps", "Steps",
+                       "Scheduler steps for a frame generated from scratch; partial frames use "
+                       "proportionally fewer",
+                       MIN_STEPS, MAX_STEPS, DEFAULT_STEPS, flags));
+  g_object_class_install_property(
+      klass, PROP_GUIDANCE_SCALE,
+      g_param_spec_double("guidance-scale", "Guidance scale",
+                          "Classifier-free guidance scale (on when > 1; doubles the work per "
+                          "step). Changes apply from the next frame",
+                          0.0, MAX_GUIDANCE_SCALE, DEFAULT_GUIDANCE_SCALE, playing));
+  g_object_class_install_property(
+      klass, PROP_CROSS_FRAME_ATTENTION,
+      g_param_spec_enum("cross-frame-attention", "Cross-frame attention",
+                        "Which earlier frames every self-attention layer also attends to, so "
+                        "the scene keeps its look",
+                        GST_TYPE_AMUSED_CROSS_FRAME_ATTENTION, DEFAULT_CROSS_FRAME_ATTENTION,
+                        flags));
+  g_object_class_install_property(
+      klass, PROP_REUSE_TOKENS,
+      g_param_spec_boolean("reuse-tokens", "Reuse tokens",
+                           "Keep the previous frame's tokens where nothing is new or changed "
+                           "and regenerate only the rest (FALSE: every frame from scratch)",
+                           DEFAULT_REUSE_TOKENS, flags));
+  g_object_class_install_property(
+      klass, PROP_REMASK_BOUNDARY,
+      g_param_spec_int("remask-boundary", "Re-mask boundary",
+                       "Band of tokens around new or changed ones that is regenerated too, so "
+                       "seams blend",
+                       0, MAX_REMASK_BOUNDARY, DEFAULT_REMASK_BOUNDARY, flags));
+  g_object_class_install_property(
+      klass, PROP_THREADS,
+      g_param_spec_int("threads", "Threads",
+                       "libtorch intra-op threads used by the streaming thread (0 = libtorch's "
+                       "default, one per core). Process-wide in libtorch; applied from the next "
+                       "frame",
+                       0, MAX_THREADS, DEFAULT_THREADS, flags));
+  g_object_class_install_property(
+      klass, PROP_LAST_FRAME_MS,
+      g_param_spec_double("last-frame-ms", "Last frame time",
+                          "Time spent producing the last frame, in milliseconds", 0.0, G_MAXDOUBLE,
+                          0.0, stats));
+  g_object_class_install_property(
+      klass, PROP_AVERAGE_FRAME_MS,
+      g_param_spec_double("average-frame-ms", "Average frame time",
+                          "Mean time per produced frame since the element started, in "
+                          "milliseconds",
+                          0.0, G_MAXDOUBLE, 0.0, stats));
+  g_object_class_install_property(
+      klass, PROP_FRAMES_SKIPPED,
+      g_param_spec_uint64("frames-skipped", "Frames skipped",
+                          "Frames not generated because the element was late (amusedstylize: "
+                          "late buffers under QoS; live amusedsrc: frame slots that passed during "
+                          "a long frame); each is reported in a QoS message",
+                          0, G_MAXUINT64, 0, stats));
+}
+
+gboolean set_common_property(GstElement *element, Settings &s, guint prop_id, const GValue *value,
+                             GParamSpec *pspec) {
+  switch (prop_id) {
+    case PROP_MODEL:
+    case PROP_DEVICE:
+    case PROP_PRECISION: {
+      GST_OBJECT_LOCK(element);
+      if (s.started) {
+        GST_OBJECT_UNLOCK(element);
+        GST_ELEMENT_WARNING(element, LIBRARY, SETTINGS,
+                            ("The '%s' property can only be changed in the NULL or READY state; "
+                             "ignored in %s",
+                             pspec->name, state_name(element)),
+                            (nullptr));
+        return TRUE;
+      }
+      if (prop_id == PROP_MODEL) {
+        const gchar *v = g_value_get_string(value);
+        s.model = v && *v ? v : default_model();
+      } else if (prop_id == PROP_DEVICE) {
+        const gchar *v = g_value_get_string(value);
+        s.device = v && *v ? v : DEFAULT_DEVICE;
+      } else {
+        s.precision = static_cast<GstAmusedPrecision>(g_value_get_enum(value));
+      }
+      GST_OBJECT_UNLOCK(element);
+      return TRUE;
+    }
+    case PROP_THREADS:
+      GST_OBJECT_LOCK(element);
+      s.threads = g_value_get_int(value);
+      GST_OBJECT_UNLOCK(element);
+      return TRUE;
+    case PROP_PROMPT: {
+      const gchar *v = g_value_get_string(value);
+      GST_OBJECT_LOCK(element);
+      s.prompt = v ? v : "";
+      GST_OBJECT_UNLOCK(element);
+      return TRUE;
+    }
+    case PROP_NEGATIVE_PROMPT: {
+      const gchar *v = g_value_get_string(value);
+      GST_OBJECT_LOCK(element);
+      s.negative_prompt = v ? v : "";
+      GST_OBJECT_UNLOCK(element);
+      return TRUE;
+    }
+    case PROP_SEED:
+      GST_OBJECT_LOCK(element);
+      s.seed = g_value_get_uint64(value);
+      GST_OBJECT_UNLOCK(element);
+      return TRUE;
+    case PROP_STEPS:
+      GST_OBJECT_LOCK(element);
+      s.steps = g_value_get_int(value);
+      GST_OBJECT_UNLOCK(element);
+      return TRUE;
+    case PROP_GUIDANCE_SCALE:
+      GST_OBJECT_LOCK(element);
+      s.guidance_scale = g_value_get_double(value);
+      GST_OBJECT_UNLOCK(element);
+      return TRUE;
+    case PROP_CROSS_FRAME_ATTENTION:
+      GST_OBJECT_LOCK(element);
+      s.cross_frame_attention = static_cast<GstAmusedCrossFrameAttention>(g_value_get_enum(value));
+      GST_OBJECT_UNLOCK(element);
+      return TRUE;
+    case PROP_REUSE_TOKENS:
+      GST_OBJECT_LOCK(element);
+      s.reuse_tokens = g_value_get_boolean(value);
+      GST_OBJECT_UNLOCK(element);
+      return TRUE;
+    case PROP_REMASK_BOUNDARY:
+      GST_OBJECT_LOCK(element);
+      s.remask_boundary = g_value_get_int(value);
+      GST_OBJECT_UNLOCK(element);
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+gboolean get_common_property(GstElement *element, const Settings &s, const FrameTimes &times,
+                             guint prop_id, GValue *value) {
+  GST_OBJECT_LOCK(element);
+  gboolean handled = TRUE;
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string(value, s.model.empty() ? nullptr : s.model.c_str());
+      break;
+    case PROP_DEVICE:
+      g_value_set_string(value, s.device.c_str());
+      break;
+    case PROP_PRECISION:
+      g_value_set_enum(value, s.precision);
+      break;
+    case PROP_PROMPT:
+      g_value_set_string(value, s.prompt.c_str());
+      break;
+    case PROP_NEGATIVE_PROMPT:
+      g_value_set_string(value, s.negative_prompt.c_str());
+      break;
+    case PROP_SEED:
+      g_value_set_uint64(value, s.seed);
+      break;
+    case PROP_STEPS:
+      g_value_set_int(value, s.steps);
+      break;
+    case PROP_GUIDANCE_SCALE:
+      g_value_set_double(value, s.guidance_scale);
+      break;
+    case PROP_CROSS_FRAME_ATTENTION:
+      g_value_set_enum(value, s.cross_frame_attention);
+      break;
+    case PROP_REUSE_TOKENS:
+      g_value_set_boolean(value, s.reuse_tokens);
+      break;
+    case PROP_REMASK_BOUNDARY:
+      g_value_set_int(value, s.remask_boundary);
+      break;
+    case PROP_THREADS:
+      g_value_set_int(value, s.threads);
+      break;
+    case PROP_LAST_FRAME_MS:
+      g_value_set_double(value, times.last_ms());
+      break;
+    case PROP_AVERAGE_FRAME_MS:
+      g_value_set_double(value, times.average_ms());
+      break;
+    case PROP_FRAMES_SKIPPED:
+      g_value_set_uint64(value, times.skipped());
+      break;
+    default:
+      handled = FALSE;
+      break;
+  }
+  GST_OBJECT_UNLOCK(element);
+  return handled;
+}
+
+std::shared_ptr<const amused::Model> acquire_model(GstElement *element, const Settings &s) {
+  namespace fs = std::filesystem;
+  std::string dir = s.model;
+  if (dir.empty()) {
+    try {
+      dir = amused::default_model_dir().string();
+    } catch (const std::exception &e) {
+      GST_ELEMENT_ERROR(element, RESOURCE, NOT_FOUND,
+                        ("No model set and no default model installed: %s", e.what()),
+                        ("set the model property to an aMUSEd checkpoint folder"));
+      return nullptr;
+    }
+  }
+
+  amused::LoadOptions options;
+  try {
+    options.device = c10::Device(s.device);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS,
+                      ("Invalid device '%s': expected cpu, cuda or cuda:N", s.device.c_str()),
+                      ("%s", e.what()));
+    return nullptr;
+  }
+  options.precision = s.precision == GST_AMUSED_PRECISION_BF16 ? amused::Precision::kBFloat16
+                                                               : amused::Precision::kFloat32;
+
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    GST_ELEMENT_ERROR(element, RESOURCE, NOT_FOUND,
+                      ("Cannot load the model at '%s': the folder does not exist", dir.c_str()),
+                      ("model=%s", dir.c_str()));
+    return nullptr;
+  }
+  try {
+    auto model = model_cache().get(dir, options);
+    auto info = amused::describe(*model);
+    GST_INFO_OBJECT(
+        element, "model %s: %dx%d native, %d px per token, %" G_GINT64_FORMAT " parameters, %s, %s",
+        dir.c_str(), info.native_width, info.native_height, info.vae_scale_factor, info.parameters,
+        info.device.c_str(), info.precision.c_str());
+    return model;
+  } catch (const std::exception &e) {
+    // The engine checks the device before touching the folder; its messages name it.
+    if (!options.device.is_cpu() && std::string(e.what()).find("device") != std::string::npos) {
+      GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS,
+                        ("Device '%s' cannot be used: %s", s.device.c_str(), e.what()),
+                        ("model=%s", dir.c_str()));
+    } else {
+      GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS,
+                        ("Cannot load the model at '%s': %s", dir.c_str(), e.what()),
+                        ("model=%s device=%s", dir.c_str(), s.device.c_str()));
+    }
+    return nullptr;
+  }
+}
+
+void apply_threads(gint threads) {
+  if (threads > 0) amused::set_num_threads(threads);
+}
+
+void post_frame_error(GstElement *element, const char *what, const char *file, const char *function,
+                      int line) {
+  gst_element_message_full(element, GST_MESSAGE_ERROR, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED,
+                           g_strdup_printf("Generating a frame failed: %s", what),
+                           g_strdup_printf("%s", what), file, function, line);
+}
+
+}  // namespace gst_amused

@@ -1,0 +1,138 @@
+/* gst-amused: what amusedsrc and amusedstylize share.
+ *
+ * Private to the plugin (C++). No torch or engine header here: amused::Model is only
+ * forward-declared, so the element sources stay quick to compile.
+ *
+ *  - the common properties (model, device, precision, prompt, negative-prompt, seed, steps,
+ *    guidance-scale, cross-frame-attention, reuse-tokens, remask-boundary, threads and the
+ *    read-only statistics), installed, set and read in one place;
+ *  - the process-wide model cache: elements naming the same folder (and device, precision)
+ *    share one loaded model;
+ *  - the per-frame time bookkeeping behind the statistics, the LATENCY query answer and the
+ *    LATENCY message.
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+#include <memory>
+#include <string>
+
+#include "gstamusedenums.h"
+
+namespace amused {
+class Model;
+}
+
+namespace gst_amused {
+
+// Property ids shared by both elements; each element numbers its own from PROP_COMMON_LAST.
+enum CommonProp : guint {
+  PROP_0,
+  PROP_MODEL,
+  PROP_DEVICE,
+  PROP_PRECISION,
+  PROP_PROMPT,
+  PROP_NEGATIVE_PROMPT,
+  PROP_SEED,
+  PROP_STEPS,
+  PROP_GUIDANCE_SCALE,
+  PROP_CROSS_FRAME_ATTENTION,
+  PROP_REUSE_TOKENS,
+  PROP_REMASK_BOUNDARY,
+  PROP_THREADS,
+  PROP_LAST_FRAME_MS,
+  PROP_AVERAGE_FRAME_MS,
+  PROP_FRAMES_SKIPPED,
+  PROP_COMMON_LAST
+};
+
+#define DEFAULT_DEVICE "cpu"
+#define DEFAULT_PRECISION GST_AMUSED_PRECISION_FP32
+#define DEFAULT_PROMPT "a photograph of a mountain lake at sunrise"
+#define DEFAULT_NEGATIVE_PROMPT ""
+#define DEFAULT_SEED 0
+#define DEFAULT_STEPS 12
+#define MIN_STEPS 1
+#define MAX_STEPS 1000
+#define DEFAULT_GUIDANCE_SCALE 10.0
+#define MAX_GUIDANCE_SCALE 100.0
+#define DEFAULT_CROSS_FRAME_ATTENTION GST_AMUSED_CROSS_FRAME_ATTENTION_FIRST
+#define DEFAULT_REUSE_TOKENS TRUE
+#define DEFAULT_REMASK_BOUNDARY 1
+#define MAX_REMASK_BOUNDARY 64
+#define DEFAULT_THREADS 0
+#define MAX_THREADS 1024
+
+// The element's settings. Every field is guarded by the element's object lock; the
+// streaming thread copies what it needs at the top of each frame.
+struct Settings {
+  std::string model;  // checkpoint folder; empty when no default model could be found
+  std::string device = DEFAULT_DEVICE;
+  GstAmusedPrecision precision = DEFAULT_PRECISION;
+  std::string prompt = DEFAULT_PROMPT;
+  std::string negative_prompt = DEFAULT_NEGATIVE_PROMPT;
+  guint64 seed = DEFAULT_SEED;
+  gint steps = DEFAULT_STEPS;
+  gdouble guidance_scale = DEFAULT_GUIDANCE_SCALE;
+  GstAmusedCrossFrameAttention cross_frame_attention = DEFAULT_CROSS_FRAME_ATTENTION;
+  gboolean reuse_tokens = DEFAULT_REUSE_TOKENS;
+  gint remask_boundary = DEFAULT_REMASK_BOUNDARY;
+  gint threads = DEFAULT_THREADS;
+  // TRUE between start() and stop(): model, device and precision are then fixed.
+  gboolean started = FALSE;
+
+  Settings();
+};
+
+// Per-frame times. Guarded by the element's object lock.
+class FrameTimes {
+ public:
+  void reset();
+  // Seeds the latency estimate before the first frame (from the warm-up pass).
+  void set_estimate(double seconds);
+  // Records one frame. Returns TRUE when the latency estimate moved by more than a fifth
+  // from the value last reported, i.e. the element should post a LATENCY message.
+  gboolean record(double seconds);
+  void record_skipped() { ++skipped_; }
+
+  double last_ms() const { return last_ms_; }
+  double average_ms() const { return frames_ ? total_ms_ / static_cast<double>(frames_) : 0.0; }
+  guint64 frames() const { return frames_; }
+  guint64 skipped() const { return skipped_; }
+  // Latency to report: the recent per-frame time (exponential average over about four
+  // frames) as minimum, the slowest frame seen as maximum. NONE before any measurement.
+  // Marks the values as reported.
+  void report(GstClockTime *min, GstClockTime *max);
+  gboolean has_estimate() const { return estimate_s_ >= 0.0; }
+
+ private:
+  double last_ms_ = 0.0, total_ms_ = 0.0;
+  guint64 frames_ = 0, skipped_ = 0;
+  double estimate_s_ = -1.0, worst_s_ = 0.0, reported_s_ = -1.0;
+};
+
+void install_common_properties(GObjectClass *klass);
+// Handles the common properties (takes the object lock). Returns FALSE for other ids.
+// model/device/precision are refused with a WARNING message while the element is started.
+gboolean set_common_property(GstElement *element, Settings &settings, guint prop_id,
+                             const GValue *value, GParamSpec *pspec);
+// Handles the common properties (takes the object lock). Returns FALSE for other ids.
+gboolean get_common_property(GstElement *element, const Settings &settings, const FrameTimes &times,
+                             guint prop_id, GValue *value);
+
+// Loads (or shares) the model named by `settings` (a copy taken under the lock). On failure
+// posts GST_ELEMENT_ERROR naming the folder or device and the reason, and returns nullptr.
+std::shared_ptr<const amused::Model> acquire_model(GstElement *element, const Settings &settings);
+
+// Applies the threads setting to the calling (streaming) thread; libtorch's OpenMP pool
+// size is a per-thread setting inherited from the thread that runs the model.
+void apply_threads(gint threads);
+
+// Posts an error for an exception thrown by the engine during a frame.
+void post_frame_error(GstElement *element, const char *what, const char *file, const char *function,
+                      int line);
+#define GST_AMUSED_POST_FRAME_ERROR(element, what) \
+  ::gst_amused::post_frame_error(GST_ELEMENT(element), what, __FILE__, GST_FUNCTION, __LINE__)
+
+}  // namespace gst_amused

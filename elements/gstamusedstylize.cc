@@ -1,0 +1,725 @@
+/* gst-amused: amusedstylize, restyles video frames with the aMUSEd masked image model. */
+
+/**
+ * SECTION:element-amusedstylize
+ * @title: amusedstylize
+ *
+ * Restyles each incoming frame with a text prompt: the frame is VQ-encoded into tokens, a
+ * #GstAmusedStylize:strength fraction of them is masked and sampled again with the prompt,
+ * and the tokens are decoded. Consecutive frames stay consistent: tokens whose source
+ * pixels did not change (see #GstAmusedStylize:change-threshold) keep the previous
+ * stylized token bit for bit, and every frame attends to the first one
+ * (#GstAmusedStylize:cross-frame-attention). An optional PNG #GstAmusedStylize:mask limits
+ * the restyling to a region; pixels outside it pass through unchanged.
+ *
+ * Any input size is accepted (RGB; put videoconvert in front for other formats): frames
+ * are resized to a size the model supports, close to its native pixel count and with the
+ * input's aspect ratio, and the result is returned at the input size. Timestamps pass
+ * through. strength=0 is passthrough.
+ *
+ * #GstAmusedStylize:prompt, #GstAmusedStylize:negative-prompt,
+ * #GstAmusedStylize:guidance-scale and #GstAmusedStylize:strength may change while
+ * PLAYING; they apply from the next frame. When a frame arrives late (QoS), its
+ * regeneration is skipped: the previous stylized frame (or the input) is output, a QoS
+ * message says so and #GstAmusedStylize:frames-skipped counts it. Every generated buffer
+ * carries a #GstAmusedMeta.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -e filesrc location=in.mp4 ! decodebin ! videoconvert ! amusedstylize prompt="an
+ * oil painting, thick brush strokes" strength=0.6 ! videoconvert ! avenc_prores_ks ! qtmux !
+ * filesink location=out.mov
+ * ]|
+ */
+
+#include "gstamusedstylize.h"
+
+#include <gst/video/video.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "amused.h"
+#include "gstamusedcommon.h"
+#include "gstamusedenums.h"
+#include "gstamusedmeta.h"
+#include "media/image_io.h"
+#include "media/resize.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_amused_stylize_debug);
+#define GST_CAT_DEFAULT gst_amused_stylize_debug
+
+using namespace gst_amused;
+
+enum {
+  PROP_STRENGTH = PROP_COMMON_LAST,
+  PROP_CHANGE_THRESHOLD,
+  PROP_MASK,
+};
+
+#define DEFAULT_STRENGTH 0.5
+#define DEFAULT_CHANGE_THRESHOLD 0.04
+#define DEFAULT_MASK nullptr
+#define WARMUP_STEPS 3
+#define MAX_SIZE 4096
+
+#define VIDEO_CAPS GST_VIDEO_CAPS_MAKE("RGB")
+
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(VIDEO_CAPS));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(VIDEO_CAPS));
+
+namespace {
+
+struct StylizeState {
+  // Properties, statistics and QoS state: object lock.
+  Settings settings;
+  gdouble strength = DEFAULT_STRENGTH;
+  gdouble change_threshold = DEFAULT_CHANGE_THRESHOLD;
+  std::string mask_path;
+  FrameTimes times;
+  GstClockTime earliest_time = GST_CLOCK_TIME_NONE;
+  gdouble proportion = 1.0;
+
+  // start() .. stop().
+  std::shared_ptr<const amused::Model> model;
+  int native_width = 0, native_height = 0, size_step = 0;
+  amused::Image mask_file;  // the PNG as read, 1 channel
+
+  // Streaming thread (set_info / transform_frame).
+  int in_width = 0, in_height = 0;      // negotiated size
+  int work_width = 0, work_height = 0;  // size the model runs at
+  amused::Image mask_work, mask_in;     // the mask at the work and input sizes
+  std::unique_ptr<amused::VideoSession> session;
+  amused::Image last_output;  // the last stylized frame at the input size
+  guint64 processed = 0;
+
+  std::atomic<bool> cancel{false};
+};
+
+}  // namespace
+
+struct _GstAmusedStylize {
+  GstVideoFilter parent;
+  StylizeState *state;
+};
+
+#define gst_amused_stylize_parent_class parent_class
+G_DEFINE_TYPE(GstAmusedStylize, gst_amused_stylize, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE(amusedstylize, "amusedstylize", GST_RANK_NONE,
+                                      GST_TYPE_AMUSED_STYLIZE,
+                                      GST_DEBUG_CATEGORY_INIT(gst_amused_stylize_debug,
+                                                              "amusedstylize", 0,
+                                                              "aMUSEd video stylization"));
+
+static void gst_amused_stylize_set_property(GObject *object, guint prop_id, const GValue *value,
+                                            GParamSpec *pspec);
+static void gst_amused_stylize_get_property(GObject *object, guint prop_id, GValue *value,
+                                            GParamSpec *pspec);
+static void gst_amused_stylize_finalize(GObject *object);
+static GstStateChangeReturn gst_amused_stylize_change_state(GstElement *element,
+                                                            GstStateChange transition);
+static gboolean gst_amused_stylize_start(GstBaseTransform *trans);
+static gboolean gst_amused_stylize_stop(GstBaseTransform *trans);
+static gboolean gst_amused_stylize_sink_event(GstBaseTransform *trans, GstEvent *event);
+static gboolean gst_amused_stylize_src_event(GstBaseTransform *trans, GstEvent *event);
+static gboolean gst_amused_stylize_query(GstBaseTransform *trans, GstPadDirection direction,
+                                         GstQuery *query);
+static void gst_amused_stylize_before_transform(GstBaseTransform *trans, GstBuffer *buffer);
+static gboolean gst_amused_stylize_set_info(GstVideoFilter *filter, GstCaps *incaps,
+                                            GstVideoInfo *in_info, GstCaps *outcaps,
+                                            GstVideoInfo *out_info);
+static GstFlowReturn gst_amused_stylize_transform_frame(GstVideoFilter *filter,
+                                                        GstVideoFrame *in_frame,
+                                                        GstVideoFrame *out_frame);
+
+static void gst_amused_stylize_class_init(GstAmusedStylizeClass *klass) {
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+  GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS(klass);
+
+  gobject_class->set_property = gst_amused_stylize_set_property;
+  gobject_class->get_property = gst_amused_stylize_get_property;
+  gobject_class->finalize = gst_amused_stylize_finalize;
+
+  install_common_properties(gobject_class);
+  const auto flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_property(
+      gobject_class, PROP_STRENGTH,
+      g_param_spec_double("strength", "Strength",
+                          "Fraction of the (changed) tokens that is masked and regenerated with "
+                          "the prompt: 0 = passthrough, 1 = regenerate everything. Changes apply "
+                          "from the next frame",
+                          0.0, 1.0, DEFAULT_STRENGTH,
+                          static_cast<GParamFlags>(flags | GST_PARAM_MUTABLE_PLAYING)));
+  g_object_class_install_property(
+      gobject_class, PROP_CHANGE_THRESHOLD,
+      g_param_spec_double("change-threshold", "Change threshold",
+                          "How different a token's source pixels must be from the previous "
+                          "frame's (mean absolute difference, 0..1 of full scale) for it to be "
+                          "regenerated; unchanged tokens keep their previous stylized value",
+                          0.0, 1.0, DEFAULT_CHANGE_THRESHOLD, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_MASK,
+      g_param_spec_string("mask", "Mask",
+                          "Optional PNG: restyle only where it is white (grayscale, or the "
+                          "alpha channel of an otherwise uniform image), any size (it is "
+                          "scaled to the frame). Read when the element goes to PAUSED",
+                          DEFAULT_MASK, static_cast<GParamFlags>(flags | GST_PARAM_MUTABLE_READY)));
+
+  gst_element_class_set_static_metadata(
+      element_class, "aMUSEd video stylization", "Filter/Effect/Video",
+      "Restyles video frames from a text prompt with the aMUSEd masked image model, keeping "
+      "unchanged regions consistent across frames",
+      "gst-amused developers");
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+
+  element_class->change_state = GST_DEBUG_FUNCPTR(gst_amused_stylize_change_state);
+  trans_class->start = GST_DEBUG_FUNCPTR(gst_amused_stylize_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR(gst_amused_stylize_stop);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_amused_stylize_sink_event);
+  trans_class->src_event = GST_DEBUG_FUNCPTR(gst_amused_stylize_src_event);
+  trans_class->query = GST_DEBUG_FUNCPTR(gst_amused_stylize_query);
+  trans_class->before_transform = GST_DEBUG_FUNCPTR(gst_amused_stylize_before_transform);
+  filter_class->set_info = GST_DEBUG_FUNCPTR(gst_amused_stylize_set_info);
+  filter_class->transform_frame = GST_DEBUG_FUNCPTR(gst_amused_stylize_transform_frame);
+
+  gst_type_mark_as_plugin_api(GST_TYPE_AMUSED_CROSS_FRAME_ATTENTION,
+                              static_cast<GstPluginAPIFlags>(0));
+  gst_type_mark_as_plugin_api(GST_TYPE_AMUSED_PRECISION, static_cast<GstPluginAPIFlags>(0));
+}
+
+static void gst_amused_stylize_init(GstAmusedStylize *self) {
+  self->state = new StylizeState();
+  // QoS is ours (skip regeneration, never drop): the base class only forwards QOS events.
+  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
+}
+
+static void gst_amused_stylize_finalize(GObject *object) {
+  GstAmusedStylize *self = GST_AMUSED_STYLIZE(object);
+  delete self->state;
+  self->state = nullptr;
+  G_OBJECT_CLASS(parent_class)->finalize(object);
+}
+
+static void gst_amused_stylize_set_property(GObject *object, guint prop_id, const GValue *value,
+                                            GParamSpec *pspec) {
+  GstAmusedStylize *self = GST_AMUSED_STYLIZE(object);
+  StylizeState &st = *self->state;
+  if (set_common_property(GST_ELEMENT(self), st.settings, prop_id, value, pspec)) return;
+
+  switch (prop_id) {
+    case PROP_STRENGTH:
+      GST_OBJECT_LOCK(self);
+      st.strength = g_value_get_double(value);
+      GST_OBJECT_UNLOCK(self);
+      break;
+    case PROP_CHANGE_THRESHOLD:
+      GST_OBJECT_LOCK(self);
+      st.change_threshold = g_value_get_double(value);
+      GST_OBJECT_UNLOCK(self);
+      break;
+    case PROP_MASK: {
+      const gchar *v = g_value_get_string(value);
+      GST_OBJECT_LOCK(self);
+      if (st.settings.started) {
+        GST_OBJECT_UNLOCK(self);
+        GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS,
+                            ("The 'mask' property can only be changed in the NULL or READY "
+                             "state; ignored"),
+                            (nullptr));
+        break;
+      }
+      st.mask_path = v ? v : "";
+      GST_OBJECT_UNLOCK(self);
+      break;
+    }
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+}
+
+static void gst_amused_stylize_get_property(GObject *object, guint prop_id, GValue *value,
+                                            GParamSpec *pspec) {
+  GstAmusedStylize *self = GST_AMUSED_STYLIZE(object);
+  StylizeState &st = *self->state;
+  if (get_common_property(GST_ELEMENT(self), st.settings, st.times, prop_id, value)) return;
+
+  switch (prop_id) {
+    case PROP_STRENGTH:
+      GST_OBJECT_LOCK(self);
+      g_value_set_double(value, st.strength);
+      GST_OBJECT_UNLOCK(self);
+      break;
+    case PROP_CHANGE_THRESHOLD:
+      GST_OBJECT_LOCK(self);
+      g_value_set_double(value, st.change_threshold);
+      GST_OBJECT_UNLOCK(self);
+      break;
+    case PROP_MASK:
+      GST_OBJECT_LOCK(self);
+      g_value_set_string(value, st.mask_path.empty() ? nullptr : st.mask_path.c_str());
+      GST_OBJECT_UNLOCK(self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// State, events, queries
+
+// Going down from PAUSED, the pad deactivation waits for transform_frame to return: cancel
+// the frame in progress first (the engine checks the flag between steps).
+static GstStateChangeReturn gst_amused_stylize_change_state(GstElement *element,
+                                                            GstStateChange transition) {
+  GstAmusedStylize *self = GST_AMUSED_STYLIZE(element);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    GST_DEBUG_OBJECT(self, "cancelling the frame in progress");
+    self->state->cancel = true;
+  }
+  return GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
+}
+
+static amused::StylizeParams make_params(const StylizeState &st) {
+  amused::StylizeParams p;
+  const Settings &s = st.settings;
+  p.generate.prompt = s.prompt;
+  p.generate.negative_prompt = s.negative_prompt;
+  p.generate.seed = s.seed;
+  p.generate.steps = s.steps;
+  p.generate.guidance_scale = s.guidance_scale;
+  p.strength = st.strength;
+  p.change_threshold = st.change_threshold;
+  p.cross_frame_attention = static_cast<amused::CrossFrameAttention>(s.cross_frame_attention);
+  p.reuse_tokens = s.reuse_tokens;
+  p.remask_boundary = s.remask_boundary;
+  return p;
+}
+
+// A short restyle of a synthetic native-size frame on a throwaway session: pays libtorch's
+// first-run costs (and encodes the prompt, which the model caches) before the first real
+// frame and seeds the latency estimate (see amusedsrc's warm_up).
+static double warm_up(GstAmusedStylize *self, amused::StylizeParams params) {
+  StylizeState &st = *self->state;
+  const int full_steps = std::max(
+      1, static_cast<int>(std::ceil(params.generate.steps * std::max(params.strength, 0.1))));
+  params.generate.steps = std::min(params.generate.steps, WARMUP_STEPS);
+  params.strength = 1.0;
+  amused::Image source;
+  source.width = st.native_width;
+  source.height = st.native_height;
+  source.channels = 3;
+  source.pixels.resize(static_cast<size_t>(source.width) * source.height * 3);
+  for (int y = 0; y < source.height; ++y)
+    for (int x = 0; x < source.width; ++x) {
+      guint8 *p = &source.pixels[(static_cast<size_t>(y) * source.width + x) * 3];
+      p[0] = static_cast<guint8>(x * 255 / std::max(1, source.width - 1));
+      p[1] = static_cast<guint8>(y * 255 / std::max(1, source.height - 1));
+      p[2] = 128;
+    }
+  using clock = std::chrono::steady_clock;
+  std::vector<clock::time_point> marks;
+  amused::RunControl control;
+  control.cancel = &st.cancel;
+  control.on_step = [&marks](int, int) { marks.push_back(clock::now()); };
+  const auto start = clock::now();
+  amused::VideoSession session(st.model);
+  session.stylize_next(source, params, control);
+  const double total = std::chrono::duration<double>(clock::now() - start).count();
+  double per_step = 0.0;
+  if (marks.size() >= 2)
+    per_step = std::chrono::duration<double>(marks.back() - marks[marks.size() - 2]).count();
+  const double estimate =
+      total + per_step * std::max(0, full_steps - static_cast<int>(marks.size()));
+  GST_INFO_OBJECT(self, "warm-up: %zu steps in %.1f ms; frame estimate %.1f ms", marks.size(),
+                  total * 1e3, estimate * 1e3);
+  return estimate;
+}
+
+static gboolean gst_amused_stylize_start(GstBaseTransform *trans) {
+  GstAmusedStylize *self = GST_AMUSED_STYLIZE(trans);
+  StylizeState &st = *self->state;
+
+  GST_OBJECT_LOCK(self);
+  st.settings.started = TRUE;
+  const Settings settings = st.settings;
+  const std::string mask_path = st.mask_path;
+  const amused::StylizeParams params = make_params(st);
+  st.times.reset();
+  st.earliest_time = GST_CLOCK_TIME_NONE;
+  st.proportion = 1.0;
+  GST_OBJECT_UNLOCK(self);
+  st.cancel = false;
+  st.processed = 0;
+  st.in_width = st.in_height = st.work_width = st.work_height = 0;
+  st.last_output = amused::Image();
+
+  if (!mask_path.empty()) {
+    try {
+      st.mask_file = amused::media::read_mask(mask_path);
+    } catch (const std::exception &e) {
+      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
+                        ("Cannot read the mask '%s': %s", mask_path.c_str(), e.what()),
+                        ("mask=%s", mask_path.c_str()));
+      gst_amused_stylize_stop(trans);
+      return FALSE;
+    }
+  }
+
+  auto model = acquire_model(GST_ELEMENT(self), settings);
+  if (!model) {
+    gst_amused_stylize_stop(trans);
+    return FALSE;
+  }
+  try {
+    apply_threads(settings.threads);
+    const amused::ModelInfo info = amused::describe(*model);
+    st.model = model;
+    st.native_width = info.native_width;
+    st.native_height = info.native_height;
+    st.size_step = info.vae_scale_factor * (info.downsample ? 2 : 1);
+    const double estimate = warm_up(self, params);
+    GST_OBJECT_LOCK(self);
+    st.times.set_estimate(estimate);
+    GST_OBJECT_UNLOCK(self);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("Warm-up generation failed: %s", e.what()),
+                      ("model=%s", settings.model.c_str()));
+    gst_amused_stylize_stop(trans);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean gst_amused_stylize_stop(GstBaseTransform *trans) {
+  GstAmusedStylize *self = GST_AMUSED_STYLIZE(trans);
+  StylizeState &st = *self->state;
+  st.session.reset();
+  st.model.reset();
+  st.mask_file = st.mask_work = st.mask_in = st.last_output = amused::Image();
+  st.size_step = st.native_width = st.native_height = 0;
+  GST_OBJECT_LOCK(self);
+  st.settings.started = FALSE;
+  GST_OBJECT_UNLOCK(self);
+  return TRUE;
+}
+
+static gboolean gst_amused_stylize_sink_event(GstBaseTransform *trans, GstEvent *event) {
+  GstAmusedStylize *self = GST_AMUSED_STYLIZE(trans);
+  StylizeState &st = *self->state;
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_FLUSH_START:
+      // Not serialized: runs while transform_frame may be generating.
+      st.cancel = true;
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      st.cancel = false;
+      if (st.session) st.session->reset();
+      st.last_output = amused::Image();
+      GST_OBJECT_LOCK(self);
+      st.earliest_time = GST_CLOCK_TIME_NONE;
+      GST_OBJECT_UNLOCK(self);
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
+}
+
+// QOS events are handled here and forwarded upstream without the base class seeing them:
+// it would drop late buffers, where this element outputs a frame without regenerating.
+static gboolean gst_amused_stylize_src_event(GstBaseTransform *trans, GstEvent *event) {
+  GstAmusedStylize *self = GST_AMUSED_STYLIZE(trans);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_QOS) {
+    GstQOSType type;
+    gdouble proportion;
+    GstClockTimeDiff diff;
+    GstClockTime timestamp;
+    gst_event_parse_qos(event, &type, &proportion, &diff, &timestamp);
+    GST_OBJECT_LOCK(self);
+    self->state->proportion = proportion;
+    if (GST_CLOCK_TIME_IS_VALID(timestamp)) {
+      if (diff < 0 && static_cast<GstClockTime>(-diff) > timestamp)
+        self->state->earliest_time = 0;
+      else
+        self->state->earliest_time = timestamp + diff;
+    }
+    GST_OBJECT_UNLOCK(self);
+    GST_LOG_OBJECT(self, "QoS: proportion %.3f diff %" G_GINT64_FORMAT " ts %" GST_TIME_FORMAT,
+                   proportion, diff, GST_TIME_ARGS(timestamp));
+    return gst_pad_push_event(GST_BASE_TRANSFORM_SINK_PAD(trans), event);
+  }
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
+}
+
+// LATENCY: upstream's plus the measured per-frame time.
+static gboolean gst_amused_stylize_query(GstBaseTransform *trans, GstPadDirection direction,
+                                         GstQuery *query) {
+  GstAmusedStylize *self = GST_AMUSED_STYLIZE(trans);
+  if (direction == GST_PAD_SRC && GST_QUERY_TYPE(query) == GST_QUERY_LATENCY) {
+    GstClockTime min = 0, max = GST_CLOCK_TIME_NONE;
+    gboolean live = FALSE;
+    GstQuery *peer = gst_query_new_latency();
+    if (gst_pad_peer_query(GST_BASE_TRANSFORM_SINK_PAD(trans), peer))
+      gst_query_parse_latency(peer, &live, &min, &max);
+    gst_query_unref(peer);
+    GstClockTime own_min, own_max;
+    GST_OBJECT_LOCK(self);
+    self->state->times.report(&own_min, &own_max);
+    GST_OBJECT_UNLOCK(self);
+    if (GST_CLOCK_TIME_IS_VALID(own_min)) {
+      min += own_min;
+      if (GST_CLOCK_TIME_IS_VALID(max)) max += own_max;
+    }
+    GST_DEBUG_OBJECT(self, "latency: live %d min %" GST_TIME_FORMAT " max %" GST_TIME_FORMAT, live,
+                     GST_TIME_ARGS(min), GST_TIME_ARGS(max));
+    gst_query_set_latency(query, live, min, max);
+    return TRUE;
+  }
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->query(trans, direction, query);
+}
+
+// The frame boundary: strength 0 switches to passthrough before the buffer is handled.
+static void gst_amused_stylize_before_transform(GstBaseTransform *trans, GstBuffer *buffer) {
+  GstAmusedStylize *self = GST_AMUSED_STYLIZE(trans);
+  GST_OBJECT_LOCK(self);
+  const gboolean passthrough = self->state->strength <= 0.0;
+  GST_OBJECT_UNLOCK(self);
+  if (passthrough != gst_base_transform_is_passthrough(trans)) {
+    GST_DEBUG_OBJECT(self, "passthrough %s at %" GST_TIME_FORMAT, passthrough ? "on" : "off",
+                     GST_TIME_ARGS(GST_BUFFER_PTS(buffer)));
+    gst_base_transform_set_passthrough(trans, passthrough);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Streaming
+
+// The size the model runs at: the input's aspect ratio at about the model's native pixel
+// count, each side a multiple of the token size.
+static void work_size(const StylizeState &st, int width, int height, int *out_w, int *out_h) {
+  const double native_area = static_cast<double>(st.native_width) * st.native_height;
+  const double scale = std::sqrt(native_area / (static_cast<double>(width) * height));
+  auto fit = [&](double v) {
+    int n = static_cast<int>(std::lround(v / st.size_step)) * st.size_step;
+    return std::clamp(n, st.size_step, MAX_SIZE / st.size_step * st.size_step);
+  };
+  *out_w = fit(width * scale);
+  *out_h = fit(height * scale);
+}
+
+static gboolean gst_amused_stylize_set_info(GstVideoFilter *filter, GstCaps *, GstVideoInfo *in,
+                                            GstCaps *, GstVideoInfo *out) {
+  GstAmusedStylize *self = GST_AMUSED_STYLIZE(filter);
+  StylizeState &st = *self->state;
+  if (!st.model) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (nullptr), ("caps set before the model loaded"));
+    return FALSE;
+  }
+  if (GST_VIDEO_INFO_FORMAT(in) != GST_VIDEO_FORMAT_RGB ||
+      GST_VIDEO_INFO_FORMAT(out) != GST_VIDEO_FORMAT_RGB || in->width != out->width ||
+      in->height != out->height) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+                      ("amusedstylize needs the same RGB format in and out"), (nullptr));
+    return FALSE;
+  }
+  st.in_width = in->width;
+  st.in_height = in->height;
+  work_size(st, in->width, in->height, &st.work_width, &st.work_height);
+  try {
+    amused::check_size(*st.model, st.work_width, st.work_height);
+    if (!st.mask_file.empty()) {
+      st.mask_work = amused::media::resize(st.mask_file, st.work_width, st.work_height);
+      st.mask_in = amused::media::resize(st.mask_file, st.in_width, st.in_height);
+    }
+    if (!st.session)
+      st.session = std::make_unique<amused::VideoSession>(st.model);
+    else
+      st.session->reset();
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+                      ("Cannot stylize %dx%d frames: %s", in->width, in->height, e.what()),
+                      (nullptr));
+    return FALSE;
+  }
+  st.last_output = amused::Image();
+  GST_INFO_OBJECT(self, "input %dx%d, model runs at %dx%d", st.in_width, st.in_height,
+                  st.work_width, st.work_height);
+  return TRUE;
+}
+
+static amused::Image frame_to_image(GstVideoFrame *frame) {
+  amused::Image image;
+  image.width = GST_VIDEO_FRAME_WIDTH(frame);
+  image.height = GST_VIDEO_FRAME_HEIGHT(frame);
+  image.channels = 3;
+  const size_t row = static_cast<size_t>(image.width) * 3;
+  image.pixels.resize(row * image.height);
+  const auto *src = static_cast<const guint8 *>(GST_VIDEO_FRAME_PLANE_DATA(frame, 0));
+  const gint stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0);
+  for (int y = 0; y < image.height; ++y)
+    std::memcpy(&image.pixels[y * row], src + static_cast<size_t>(y) * stride, row);
+  return image;
+}
+
+static void image_to_frame(const amused::Image &image, GstVideoFrame *frame) {
+  const size_t row = static_cast<size_t>(image.width) * 3;
+  auto *dst = static_cast<guint8 *>(GST_VIDEO_FRAME_PLANE_DATA(frame, 0));
+  const gint stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0);
+  for (int y = 0; y < image.height; ++y)
+    std::memcpy(dst + static_cast<size_t>(y) * stride, &image.pixels[y * row], row);
+}
+
+static void copy_frame(GstVideoFrame *in, GstVideoFrame *out) { gst_video_frame_copy(out, in); }
+
+// The buffer may already carry a meta copied from upstream (another amused element): the
+// one describing this element's work replaces it.
+static GstAmusedMeta *output_meta(GstBuffer *buffer) {
+  GstAmusedMeta *meta =
+      reinterpret_cast<GstAmusedMeta *>(gst_buffer_get_meta(buffer, GST_AMUSED_META_API_TYPE));
+  return meta ? meta : gst_buffer_add_amused_meta(buffer);
+}
+
+static GstFlowReturn gst_amused_stylize_transform_frame(GstVideoFilter *filter,
+                                                        GstVideoFrame *in_frame,
+                                                        GstVideoFrame *out_frame) {
+  GstAmusedStylize *self = GST_AMUSED_STYLIZE(filter);
+  GstBaseTransform *trans = GST_BASE_TRANSFORM(filter);
+  StylizeState &st = *self->state;
+  if (!st.session) return GST_FLOW_NOT_NEGOTIATED;
+
+  // Adopt the settings proposed since the last frame.
+  GST_OBJECT_LOCK(self);
+  const amused::StylizeParams proposed = make_params(st);
+  const gint threads = st.settings.threads;
+  const GstClockTime earliest = st.earliest_time;
+  const gdouble proportion = st.proportion;
+  GST_OBJECT_UNLOCK(self);
+  amused::StylizeParams params = proposed;
+
+  // QoS: a frame that is already late is not regenerated.
+  GstBuffer *inbuf = in_frame->buffer;
+  const GstClockTime pts = GST_BUFFER_PTS(inbuf);
+  GstClockTime running_time = GST_CLOCK_TIME_NONE;
+  if (trans->segment.format == GST_FORMAT_TIME && GST_CLOCK_TIME_IS_VALID(pts))
+    running_time = gst_segment_to_running_time(&trans->segment, GST_FORMAT_TIME, pts);
+  if (gst_base_transform_is_qos_enabled(trans) && GST_CLOCK_TIME_IS_VALID(earliest) &&
+      GST_CLOCK_TIME_IS_VALID(running_time) && running_time <= earliest) {
+    const bool have_previous =
+        st.last_output.width == st.in_width && st.last_output.height == st.in_height;
+    if (have_previous)
+      image_to_frame(st.last_output, out_frame);
+    else
+      copy_frame(in_frame, out_frame);
+    GST_OBJECT_LOCK(self);
+    st.times.record_skipped();
+    const guint64 skipped = st.times.skipped();
+    GST_OBJECT_UNLOCK(self);
+    GST_INFO_OBJECT(
+        self, "late by %" GST_STIME_FORMAT ": skipping regeneration at %" GST_TIME_FORMAT " (%s)",
+        GST_STIME_ARGS(GST_CLOCK_DIFF(running_time, earliest)), GST_TIME_ARGS(pts),
+        have_previous ? "previous frame" : "input");
+    GstAmusedMeta *meta = output_meta(out_frame->buffer);
+    meta->seed = params.generate.seed;
+    meta->frame_index = static_cast<guint64>(st.session->frames());
+    meta->steps = static_cast<guint>(params.generate.steps);
+    meta->steps_run = 0;
+    meta->prompt_hash = gst_amused_meta_prompt_hash(params.generate.prompt.c_str());
+    meta->generation_time = 0;
+    meta->keyframe = FALSE;
+    meta->skipped = TRUE;
+    meta->tokens_regenerated = 0;
+    meta->tokens_total = 0;
+    GstMessage *qos =
+        gst_message_new_qos(GST_OBJECT(self), FALSE, running_time,
+                            gst_segment_to_stream_time(&trans->segment, GST_FORMAT_TIME, pts), pts,
+                            GST_BUFFER_DURATION(inbuf));
+    gst_message_set_qos_values(qos, GST_CLOCK_DIFF(running_time, earliest), proportion, 1000000);
+    gst_message_set_qos_stats(qos, GST_FORMAT_BUFFERS, st.processed, skipped);
+    gst_element_post_message(GST_ELEMENT(self), qos);
+    return GST_FLOW_OK;
+  }
+
+  amused::Frame frame;
+  amused::RunControl control;
+  control.cancel = &st.cancel;
+  control.on_step = [self](int step, int total) {
+    GST_LOG_OBJECT(self, "step %d/%d", step, total);
+  };
+  const auto started = std::chrono::steady_clock::now();
+  amused::Image output;
+  try {
+    apply_threads(threads);
+    amused::Image source = frame_to_image(in_frame);
+    const bool resized = st.work_width != st.in_width || st.work_height != st.in_height;
+    params.mask = st.mask_work;
+    frame = st.session->stylize_next(
+        resized ? amused::media::resize(source, st.work_width, st.work_height) : source, params,
+        control);
+    output = resized ? amused::media::resize(frame.image, st.in_width, st.in_height)
+                     : std::move(frame.image);
+    // Outside the mask the input passes through exactly, whatever the resizing did.
+    if (!st.mask_in.empty()) {
+      const size_t n = static_cast<size_t>(st.in_width) * st.in_height;
+      for (size_t i = 0; i < n; ++i) {
+        const unsigned a = st.mask_in.pixels[i];
+        for (int c = 0; c < 3; ++c) {
+          const unsigned s = source.pixels[i * 3 + c], o = output.pixels[i * 3 + c];
+          output.pixels[i * 3 + c] = static_cast<guint8>((o * a + s * (255 - a) + 127) / 255);
+        }
+      }
+    }
+  } catch (const amused::Cancelled &) {
+    GST_DEBUG_OBJECT(self, "frame cancelled");
+    st.session->reset();
+    return GST_FLOW_FLUSHING;
+  } catch (const std::exception &e) {
+    GST_AMUSED_POST_FRAME_ERROR(self, e.what());
+    return GST_FLOW_ERROR;
+  }
+  image_to_frame(output, out_frame);
+  st.last_output = std::move(output);
+  ++st.processed;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  GstAmusedMeta *meta = output_meta(out_frame->buffer);
+  meta->seed = params.generate.seed;
+  meta->frame_index = static_cast<guint64>(frame.stats.index);
+  meta->steps = static_cast<guint>(params.generate.steps);
+  meta->steps_run = static_cast<guint>(frame.stats.steps_run);
+  meta->prompt_hash = gst_amused_meta_prompt_hash(params.generate.prompt.c_str());
+  meta->generation_time = static_cast<GstClockTime>(seconds * GST_SECOND);
+  meta->keyframe = frame.stats.keyframe;
+  meta->skipped = FALSE;
+  meta->tokens_regenerated = static_cast<guint>(frame.stats.tokens_regenerated);
+  meta->tokens_total = static_cast<guint>(frame.stats.tokens_total);
+
+  GST_OBJECT_LOCK(self);
+  const gboolean latency_changed = st.times.record(seconds);
+  GST_OBJECT_UNLOCK(self);
+  GST_LOG_OBJECT(self,
+                 "frame %" G_GINT64_FORMAT " at %" GST_TIME_FORMAT
+                 ": %.1f ms, %d steps, "
+                 "%d/%d tokens regenerated",
+                 frame.stats.index, GST_TIME_ARGS(pts), seconds * 1e3, frame.stats.steps_run,
+                 frame.stats.tokens_regenerated, frame.stats.tokens_total);
+  if (latency_changed) {
+    GST_DEBUG_OBJECT(self, "per-frame time changed notably, posting LATENCY");
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+  }
+  return GST_FLOW_OK;
+}
