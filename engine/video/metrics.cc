@@ -1,4 +1,4 @@
-#include "video/metrics.h"
+#include "amused.h"
 
 #include <algorithm>
 #include <cmath>

@@ -6,7 +6,7 @@
 #include "golden.h"
 #include "pipeline/model.h"
 #include "pipeline/sampling_loop.h"
-#include "video/metrics.h"
+#include "amused.h"
 
 namespace amused {
 namespace {
