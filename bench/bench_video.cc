@@ -1,0 +1,263 @@
+// Video consistency benchmark: the same prompt, seed and camera path rendered in three
+// modes — independent frames (no cross-frame attention, no token reuse), cross-frame
+// attention only, and the full method (cross-frame attention + boundary re-masking) — with
+// frames per second and the consistency metrics of amused.h for each. Writes a contact
+// sheet (PNG) and a per-frame plot of the shared-region error (SVG). Prints figures; never
+// passes or fails.
+//
+//   amused-bench-video [--model DIR | --config DIR] [--frames 48] [--speed 2]
+//                      [--prompt TEXT] [--seed N] [--precision fp32|bf16] [--out DIR]
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "amused.h"
+#include "amused_build_config.h"
+#include "checkpoint/json_config.h"
+#include "media/image_io.h"
+#include "pipeline/model.h"
+
+namespace {
+
+using namespace amused;
+namespace fs = std::filesystem;
+
+struct Mode {
+  const char *name;
+  CrossFrameAttention cfa;
+  bool reuse;
+};
+
+constexpr Mode kModes[] = {
+    {"independent", CrossFrameAttention::kNone, false},
+    {"cross-frame attention", CrossFrameAttention::kFirst, false},
+    {"cross-frame attention + re-masking", CrossFrameAttention::kFirst, true},
+};
+
+struct ModeResult {
+  std::vector<Frame> frames;
+  std::vector<double> shared_error;  // per frame (from the second)
+  double seconds = 0;
+  double token_change = 0;
+  int token_pairs = 0;
+  double seam_ratio = 0;
+  int seam_frames = 0;
+};
+
+std::shared_ptr<const Model> random_model(const fs::path &config, Precision precision) {
+  using checkpoint::JsonConfig;
+  LoadOptions options;
+  options.precision = precision;
+  auto model = Model::create(
+      fs::path(AMUSED_TESTS_DATA_DIR) / "clip-tokenizer",
+      text::ClipTextConfig::from_json(JsonConfig::load(config / "text_encoder/config.json")),
+      transformer::UVit2DConfig::from_json(JsonConfig::load(config / "transformer/config.json")),
+      vq::VQConfig::from_json(JsonConfig::load(config / "vqvae/config.json")),
+      sampling::SchedulerConfig::from_json(
+          JsonConfig::load(config / "scheduler/scheduler_config.json")),
+      0, options);
+  model->prepare_for_inference();
+  return model;
+}
+
+ModeResult run(const std::shared_ptr<const Model> &model, const Mode &mode, VideoParams p,
+               int frames) {
+  p.cross_frame_attention = mode.cfa;
+  p.reuse_tokens = mode.reuse;
+  const int scale = describe(*model).vae_scale_factor;
+  ModeResult r;
+  VideoSession session(model);
+  const auto start = std::chrono::steady_clock::now();
+  for (int k = 0; k < frames; ++k) {
+    r.frames.push_back(session.generate_next(p));
+    std::fprintf(stderr, "\r%s: frame %d/%d", mode.name, k + 1, frames);
+  }
+  std::fprintf(stderr, "\n");
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (int k = 1; k < frames; ++k) {
+    const Frame &a = r.frames[k - 1], &b = r.frames[k];
+    const int dx = static_cast<int>(b.stats.camera_x - a.stats.camera_x);
+    const int dy = static_cast<int>(b.stats.camera_y - a.stats.camera_y);
+    r.shared_error.push_back(video::shared_region_error(a.image, b.image, dx, dy));
+    // Token grids move by whole tokens: compare them at the camera's token offset.
+    auto tokens_of = [&](int64_t px) {
+      return static_cast<int>(px >= 0 ? px / scale : -((-px + scale - 1) / scale));
+    };
+    r.token_change += video::shared_token_change(
+        a.tokens, b.tokens, tokens_of(b.stats.camera_x) - tokens_of(a.stats.camera_x),
+        tokens_of(b.stats.camera_y) - tokens_of(a.stats.camera_y));
+    ++r.token_pairs;
+    // The seam: the first visible column of the re-masked band at the right edge.
+    if (mode.reuse && b.stats.tokens_regenerated > 0) {
+      const int cols = b.tokens.cols;
+      r.seam_ratio += video::seam_error(b.image, scale, {cols - p.remask_boundary}, {}).ratio;
+      ++r.seam_frames;
+    }
+  }
+  return r;
+}
+
+double mean(const std::vector<double> &v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0 : s / v.size();
+}
+
+void write_contact_sheet(const fs::path &file, const std::vector<ModeResult> &results,
+                         int columns) {
+  const Image &first = results[0].frames[0].image;
+  const int w = first.width, h = first.height, gap = 4;
+  const int frames = static_cast<int>(results[0].frames.size());
+  const int stride = std::max(1, frames / columns);
+  Image sheet;
+  sheet.width = columns * (w + gap) - gap;
+  sheet.height = static_cast<int>(results.size()) * (h + gap) - gap;
+  sheet.pixels.assign(static_cast<size_t>(sheet.width) * sheet.height * 3, 255);
+  for (size_t r = 0; r < results.size(); ++r)
+    for (int c = 0; c < columns && c * stride < frames; ++c) {
+      const Image &img = results[r].frames[c * stride].image;
+      for (int y = 0; y < h; ++y)
+        std::copy_n(
+            &img.pixels[static_cast<size_t>(y) * w * 3], w * 3,
+            &sheet.pixels[(static_cast<size_t>(r * (h + gap) + y) * sheet.width + c * (w + gap)) *
+                          3]);
+    }
+  media::write_png(file, sheet);
+}
+
+// A line chart of the shared-region error per frame, one line per mode.
+void write_plot(const fs::path &file, const std::vector<ModeResult> &results) {
+  const char *colours[] = {"#d62728", "#ff7f0e", "#2ca02c"};
+  const double width = 640, height = 320, left = 56, right = 16, top = 16, bottom = 40;
+  double ymax = 1;
+  for (const auto &r : results)
+    for (double e : r.shared_error) ymax = std::max(ymax, e);
+  const size_t n = results[0].shared_error.size();
+  auto x_of = [&](size_t i) {
+    return left + (width - left - right) * (n > 1 ? double(i) / (n - 1) : 0);
+  };
+  auto y_of = [&](double v) { return top + (height - top - bottom) * (1 - v / ymax); };
+  std::ofstream svg(file);
+  svg << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height
+      << "' font-family='sans-serif' font-size='11'>\n<rect width='100%' height='100%' "
+         "fill='white'/>\n";
+  svg << "<line x1='" << left << "' y1='" << y_of(0) << "' x2='" << width - right << "' y2='"
+      << y_of(0) << "' stroke='black'/>\n<line x1='" << left << "' y1='" << top << "' x2='" << left
+      << "' y2='" << y_of(0) << "' stroke='black'/>\n";
+  for (int t = 0; t <= 4; ++t) {
+    const double v = ymax * t / 4;
+    svg << "<text x='" << left - 6 << "' y='" << y_of(v) + 4 << "' text-anchor='end'>"
+        << static_cast<int>(v + 0.5) << "</text>\n";
+  }
+  svg << "<text x='" << (left + width - right) / 2 << "' y='" << height - 8
+      << "' text-anchor='middle'>frame</text>\n<text x='14' y='" << (top + height - bottom) / 2
+      << "' transform='rotate(-90 14 " << (top + height - bottom) / 2
+      << ")' text-anchor='middle'>shared-region error (0..255)</text>\n";
+  for (size_t r = 0; r < results.size(); ++r) {
+    svg << "<polyline fill='none' stroke='" << colours[r % 3] << "' stroke-width='2' points='";
+    for (size_t i = 0; i < results[r].shared_error.size(); ++i)
+      svg << x_of(i) << "," << y_of(results[r].shared_error[i]) << " ";
+    svg << "'/>\n<text x='" << left + 10 << "' y='" << top + 14 + 14 * r << "' fill='"
+        << colours[r % 3] << "'>" << kModes[r].name << "</text>\n";
+  }
+  svg << "</svg>\n";
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  std::string model_dir, config,
+      prompt = "a large red car at the left on a road under a sunset sky with mountains";
+  std::string out = "", precision = "fp32";
+  int frames = 48;
+  double speed = 2;
+  uint64_t seed = 7;
+  for (int i = 1; i < argc; ++i) {
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "amused-bench-video: %s needs a value\n", argv[i]);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    const std::string a = argv[i];
+    if (a == "--model")
+      model_dir = next();
+    else if (a == "--config")
+      config = next();
+    else if (a == "--frames")
+      frames = std::stoi(next());
+    else if (a == "--speed")
+      speed = std::stod(next());
+    else if (a == "--prompt")
+      prompt = next();
+    else if (a == "--seed")
+      seed = std::stoull(next());
+    else if (a == "--precision")
+      precision = next();
+    else if (a == "--out")
+      out = next();
+    else {
+      std::fprintf(stderr, "amused-bench-video: unknown argument %s\n", argv[i]);
+      return 2;
+    }
+  }
+  try {
+    const Precision prec = precision == "bf16" ? Precision::kBFloat16 : Precision::kFloat32;
+    std::shared_ptr<const Model> model;
+    std::string what;
+    if (!config.empty()) {
+      model = random_model(config, prec);
+      what = fs::path(config).filename().string() + " architecture, random weights (timing only)";
+    } else {
+      LoadOptions o;
+      o.precision = prec;
+      model = load_model(model_dir.empty() ? default_model_dir() : fs::path(model_dir), o);
+      what = model_dir.empty() ? "default model" : model_dir;
+    }
+    VideoParams p;
+    p.generate.prompt = prompt;
+    p.generate.seed = seed;
+    p.camera_motion = CameraMotion::kPanRight;
+    p.motion_speed = speed;
+    std::vector<ModeResult> results;
+    for (const Mode &m : kModes) results.push_back(run(model, m, p, frames));
+
+    const ModelInfo info = describe(*model);
+    std::printf("%s, %dx%d, %d frames, pan-right %.2f px/frame, %s, %d threads\n\n", what.c_str(),
+                info.native_width, info.native_height, frames, speed, precision.c_str(),
+                at::get_num_threads());
+    std::printf(
+        "| mode | frames/s | speed-up | shared-region error (0..255) | shared tokens changed | "
+        "seam step ratio |\n");
+    std::printf("|---|---|---|---|---|---|\n");
+    const double base_fps = frames / results[0].seconds;
+    const double base_err = mean(results[0].shared_error);
+    for (size_t i = 0; i < results.size(); ++i) {
+      const auto &r = results[i];
+      const double fps = frames / r.seconds, err = mean(r.shared_error);
+      char seam[32] = "-";
+      if (r.seam_frames) std::snprintf(seam, sizeof seam, "%.2f", r.seam_ratio / r.seam_frames);
+      std::printf("| %s | %.3f | %.1fx | %.2f (%.0fx lower) | %.1f%% | %s |\n", kModes[i].name, fps,
+                  fps / base_fps, err, err > 0 ? base_err / err : 0.0,
+                  r.token_pairs ? 100.0 * r.token_change / r.token_pairs : 0.0, seam);
+    }
+    if (!out.empty()) {
+      fs::create_directories(out);
+      write_contact_sheet(fs::path(out) / "video-modes.png", results, 6);
+      write_plot(fs::path(out) / "video-shared-error.svg", results);
+      std::printf(
+          "\nwrote %s/video-modes.png (rows: the modes above; every %dth frame) and "
+          "%s/video-shared-error.svg\n",
+          out.c_str(), std::max(1, frames / 6), out.c_str());
+    }
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "amused-bench-video: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
