@@ -40,7 +40,7 @@ fs::path default_model_dir() {
       throw Error(std::string("AMUSED_DEFAULT_MODEL=") + env + ": no model_index.json there");
     return env;
   }
-  for (const fs::path candidate :
+  for (const fs::path &candidate :
        {fs::path(AMUSED_SOURCE_MODEL_DIR), fs::path(AMUSED_INSTALLED_MODEL_DIR)})
     if (fs::exists(candidate / "model_index.json")) return candidate;
   throw Error(std::string("the default model was found neither at ") + AMUSED_SOURCE_MODEL_DIR +

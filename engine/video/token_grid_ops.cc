@@ -37,7 +37,7 @@ torch::Tensor shift_image(const torch::Tensor &image, int64_t dx, int64_t dy) {
 }
 
 torch::Tensor blend_region(const torch::Tensor &old, const torch::Tensor &fresh,
-                           const torch::Tensor &region, int64_t scale) {
+                           const torch::Tensor &region, int64_t /*scale*/) {
   // Distance-like ramp: 1 on the region, falling to 0 across the next token.
   auto inner = region.to(torch::kFloat32).unsqueeze(1);
   auto outer = dilate(region, 1).to(torch::kFloat32).unsqueeze(1);

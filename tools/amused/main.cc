@@ -1,12 +1,14 @@
 // `amused`: the command-line tool. Dispatches on the first argument to a subcommand
 // (commands.def) and turns failures into one line on stderr and an exit status.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
 
 #include "amused.h"
 #include "cli_error.h"
+#include "media/ffmpeg_log.h"
 
 namespace amused::cli {
 
@@ -47,6 +49,10 @@ const Command *find_command(const char *name) {
 }
 
 int run(int argc, char **argv) {
+  // libx264 and the muxers print their statistics at "info"; keep the terminal for our
+  // progress and one-line errors unless AMUSED_FFMPEG_VERBOSE is set.
+  if (!std::getenv("AMUSED_FFMPEG_VERBOSE"))
+    media::set_ffmpeg_log_level(media::FfmpegLogLevel::kWarning);
   if (argc < 2) {
     print_usage(stderr);
     return kExitUsage;

@@ -1,0 +1,99 @@
+#include "video_options.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <numeric>
+
+#include "cli_error.h"
+
+namespace amused::cli {
+
+namespace {
+
+template <typename Enum, size_t N>
+Enum parse_enum(const std::string &text, const Enum (&values)[N], const char *flag) {
+  std::string names;
+  for (Enum v : values) {
+    if (text == to_string(v)) return v;
+    names += (names.empty() ? "" : ", ") + std::string(to_string(v));
+  }
+  throw UsageError(std::string(flag) + ": unknown value '" + text + "' (one of " + names + ")");
+}
+
+}  // namespace
+
+void ConsistencyOptions::add_to(OptionParser &p) {
+  p.add_string("cross-frame-attention", 0, "MODE",
+               "none, first or first-and-previous: which earlier frames every frame attends to "
+               "(default: first)",
+               &cross_frame_attention);
+  p.add_flag("no-reuse-tokens", 0,
+             "generate every frame from scratch instead of keeping unchanged tokens (default: "
+             "tokens are reused)",
+             &no_reuse_tokens);
+  p.add_int("remask-boundary", 0, "N",
+            "tokens re-masked next to new or changed ones, 0..8 (default: 1)", &remask_boundary);
+}
+
+CrossFrameAttention ConsistencyOptions::mode() const {
+  if (remask_boundary < 0 || remask_boundary > 8)
+    throw UsageError("--remask-boundary: " + std::to_string(remask_boundary) + " is outside 0..8");
+  static constexpr CrossFrameAttention kModes[] = {CrossFrameAttention::kNone,
+                                                   CrossFrameAttention::kFirst,
+                                                   CrossFrameAttention::kFirstAndPrevious};
+  return parse_enum(cross_frame_attention, kModes, "--cross-frame-attention");
+}
+
+CameraMotion parse_camera_motion(const std::string &name) {
+  static constexpr CameraMotion kMotions[] = {
+      CameraMotion::kNone,    CameraMotion::kPanLeft, CameraMotion::kPanRight, CameraMotion::kPanUp,
+      CameraMotion::kPanDown, CameraMotion::kZoomIn,  CameraMotion::kZoomOut};
+  return parse_enum(name, kMotions, "--camera-motion");
+}
+
+media::Rational parse_framerate(const std::string &text, const char *flag) {
+  char *end = nullptr;
+  media::Rational r;
+  if (auto slash = text.find('/'); slash != std::string::npos) {
+    r.num = static_cast<int>(std::strtol(text.c_str(), &end, 10));
+    r.den = static_cast<int>(std::strtol(text.c_str() + slash + 1, &end, 10));
+  } else {
+    const double f = std::strtod(text.c_str(), &end);
+    if (end != text.c_str() + text.size() || !(f > 0))
+      r = {0, 1};
+    else {
+      r = {static_cast<int>(std::lround(f * 1000)), 1000};
+      const int g = std::gcd(r.num, r.den);
+      r.num /= g;
+      r.den /= g;
+    }
+  }
+  if (!r.valid() || r.value() > 240)
+    throw UsageError(std::string(flag) + ": '" + text + "' is not a frame rate in (0, 240]");
+  return r;
+}
+
+void EncodeOptions::add_to(OptionParser &p) {
+  p.add_string("output", 'o', "FILE", "video file to write: .mp4, .mov or .mkv (required)",
+               &output);
+  p.add_string("codec", 'c', "NAME",
+               "h264 (libx264), prores (prores_ks) or mpeg4 (default: prores for .mov, else h264)",
+               &codec);
+  p.add_string("frames-dir", 0, "DIR", "also write every frame there as NNNN.png (default: none)",
+               &frames_dir);
+}
+
+media::VideoWriterOptions EncodeOptions::writer_options() const {
+  media::VideoWriterOptions o;
+  if (codec.empty()) {
+    const bool mov = output.size() >= 4 && output.compare(output.size() - 4, 4, ".mov") == 0;
+    o.codec = mov ? media::VideoCodec::kProRes : media::VideoCodec::kH264;
+  } else if (auto c = media::parse_video_codec(codec)) {
+    o.codec = *c;
+  } else {
+    throw UsageError("--codec: unknown codec '" + codec + "' (h264, prores or mpeg4)");
+  }
+  return o;
+}
+
+}  // namespace amused::cli

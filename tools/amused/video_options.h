@@ -1,0 +1,35 @@
+// The flags `amused video` and `amused stylize` share: video consistency modes, output
+// codec and frame rate, and their parsing.
+#pragma once
+
+#include <string>
+
+#include "amused.h"
+#include "media/rational.h"
+#include "media/video_writer.h"
+#include "option_parser.h"
+
+namespace amused::cli {
+
+struct ConsistencyOptions {
+  std::string cross_frame_attention = "first";
+  bool no_reuse_tokens = false;
+  int remask_boundary = 1;
+
+  void add_to(OptionParser &parser);
+  CrossFrameAttention mode() const;  // throws UsageError naming the flag
+};
+
+struct EncodeOptions {
+  std::string codec;  // empty: from the output extension (.mov: prores, else h264)
+  std::string output;
+  std::string frames_dir;  // also write every frame as PNG here
+
+  void add_to(OptionParser &parser);
+  media::VideoWriterOptions writer_options() const;  // throws UsageError naming the flag
+};
+
+CameraMotion parse_camera_motion(const std::string &name);  // throws UsageError
+media::Rational parse_framerate(const std::string &text, const char *flag);
+
+}  // namespace amused::cli
