@@ -175,6 +175,10 @@ struct VideoParams {
   int keyframe_interval = 0;  // every N frames re-mask `refresh_fraction` of the tokens; 0 = never
   double refresh_fraction = 0.1;
   int min_steps = 3;  // steps for a partial frame scale with the masked fraction
+  // Which anchor keys/values a frame attends to: those of the anchor's last decoding step
+  // (one cache), or those of the anchor's step at the same point of the schedule (one
+  // cache per step). bench/amused-bench-video compares the two.
+  bool anchor_per_step = false;
 };
 
 struct StylizeParams {

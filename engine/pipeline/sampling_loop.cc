@@ -60,8 +60,10 @@ torch::Tensor run_steps(const Model &model, const Conditioning &cond, torch::Ten
   const int64_t n = scheduler.num_steps();
   for (int64_t i = options.start_index; i < n; ++i) {
     if (control.cancel && control.cancel->load()) throw Cancelled();
-    auto logits = guided_logits(model, cond, latents,
-                                options.hooks ? *options.hooks : transformer::SelfAttentionHooks{});
+    transformer::SelfAttentionHooks hooks =
+        options.hooks ? *options.hooks : transformer::SelfAttentionHooks{};
+    if (options.before_step) options.before_step(i - options.start_index, hooks);
+    auto logits = guided_logits(model, cond, latents, hooks);
     latents =
         scheduler
             .step(logits, scheduler.timestep(i), latents, generator, options.starting_mask_ratio)

@@ -5,6 +5,7 @@
 #include <ATen/core/Generator.h>
 #include <torch/types.h>
 
+#include <functional>
 #include <vector>
 
 #include "amused.h"
@@ -37,6 +38,9 @@ struct LoopOptions {
   torch::Tensor starting_mask_ratio;                 // inpainting scales the schedule
   std::vector<torch::Tensor> *trajectory = nullptr;  // token grid after every step
   const transformer::SelfAttentionHooks *hooks = nullptr;
+  // Called before each step with the step's index (0-based, from start_index) and the
+  // hooks it will use, which it may change (per-step caches).
+  std::function<void(int64_t step, transformer::SelfAttentionHooks &hooks)> before_step;
 };
 
 // Runs scheduler steps start_index..N-1 on `latents` and returns the final token grid.

@@ -91,6 +91,7 @@ struct VideoSession::State {
   std::string prompt, negative_prompt;
   int width = 0, height = 0;
   KeyValues anchor_kv, previous_kv;
+  std::vector<KeyValues> anchor_steps;  // per decoding step, with VideoParams::anchor_per_step
   nn::NormStats norm_stats;  // the anchor's decoder normalisation, reused with token reuse
   // Text to video.
   torch::Tensor canvas;                  // [1, rows + 2, cols + 2] token ids
@@ -113,6 +114,7 @@ struct VideoSession::State {
     height = h;
     anchor_kv.clear();
     previous_kv.clear();
+    anchor_steps.clear();
     norm_stats = nn::NormStats();
   }
 
@@ -129,9 +131,23 @@ struct VideoSession::State {
     return pipeline::decode_tokens(m(), tokens, &norm_stats);
   }
 
+  // The extra keys/values of every layer for one frame: the anchor's (or one of its steps')
+  // and, for first-and-previous, the previous frame's.
+  std::vector<KeyValues> extras(const KeyValues &anchor, CrossFrameAttention cfa,
+                                int64_t batch) const {
+    std::vector<KeyValues> extra(anchor.size());
+    for (size_t layer = 0; layer < anchor.size(); ++layer) {
+      extra[layer].push_back(match_batch(anchor[layer], batch));
+      if (cfa == CrossFrameAttention::kFirstAndPrevious && !previous_kv.empty() &&
+          previous_kv[layer].key.data_ptr() != anchor_kv[layer].key.data_ptr())
+        extra[layer].push_back(match_batch(previous_kv[layer], batch));
+    }
+    return extra;
+  }
+
   // Samples the cells of `latents` [1,h,w] that hold the mask token.
   torch::Tensor sample(const GenerateParams &g, torch::Tensor latents, int steps, bool partial,
-                       CrossFrameAttention cfa, int64_t width_px, int64_t height_px,
+                       CrossFrameAttention cfa, bool per_step, int64_t width_px, int64_t height_px,
                        const RunControl &control, FrameStats &stats) {
     auto cond = pipeline::make_conditioning(m(), g, 1, width_px, height_px);
     sampling::AmusedScheduler scheduler(m().scheduler_config());
@@ -140,23 +156,34 @@ struct VideoSession::State {
     auto generator = pipeline::make_generator(g.seed + static_cast<uint64_t>(index));
 
     const int64_t batch = cond.cfg ? 2 : 1;
-    std::vector<KeyValues> extra;
+    const bool attend = cfa != CrossFrameAttention::kNone;
+    const bool is_anchor = anchor_kv.empty();
+    std::vector<KeyValues> extra, step_extra;
     transformer::SelfAttentionHooks hooks;
     KeyValues record;
-    if (cfa != CrossFrameAttention::kNone) {
+    pipeline::LoopOptions options;
+    if (attend) {
       hooks.record = &record;
-      if (!anchor_kv.empty()) {
-        extra.resize(anchor_kv.size());
-        for (size_t layer = 0; layer < anchor_kv.size(); ++layer) {
-          extra[layer].push_back(match_batch(anchor_kv[layer], batch));
-          if (cfa == CrossFrameAttention::kFirstAndPrevious && !previous_kv.empty() &&
-              previous_kv[layer].key.data_ptr() != anchor_kv[layer].key.data_ptr())
-            extra[layer].push_back(match_batch(previous_kv[layer], batch));
-        }
+      if (is_anchor && per_step) {
+        // Keep every step's keys/values of the anchor.
+        anchor_steps.assign(steps, {});
+        options.before_step = [&](int64_t i, transformer::SelfAttentionHooks &h) {
+          h.record = &anchor_steps[i];
+        };
+      } else if (!is_anchor && per_step && !anchor_steps.empty()) {
+        // Step i of this frame's schedule attends to the anchor's step at the same point.
+        options.before_step = [&](int64_t i, transformer::SelfAttentionHooks &h) {
+          const auto n = static_cast<int64_t>(anchor_steps.size());
+          const int64_t j = std::clamp<int64_t>(
+              static_cast<int64_t>(std::lround(double(i + 1) * n / steps)) - 1, 0, n - 1);
+          step_extra = extras(anchor_steps[j], cfa, batch);
+          h.extra = &step_extra;
+        };
+      } else if (!is_anchor) {
+        extra = extras(anchor_kv, cfa, batch);
         hooks.extra = &extra;
       }
     }
-    pipeline::LoopOptions options;
     options.hooks = &hooks;
     if (partial) {
       auto masked = (latents == mask_id()).sum();
@@ -164,6 +191,7 @@ struct VideoSession::State {
     }
     auto result = pipeline::run_steps(m(), cond, latents, scheduler, generator, control, options);
     stats.steps_run += steps;
+    if (attend && is_anchor && per_step && !anchor_steps.empty()) record = anchor_steps.back();
     if (!record.empty()) {
       if (anchor_kv.empty()) anchor_kv = record;
       previous_kv = std::move(record);
@@ -237,8 +265,8 @@ Frame VideoSession::generate_next(const VideoParams &params, const RunControl &c
   if (full_frame) {
     auto latents = torch::full({1, rows + 2 * margin, cols + 2 * margin}, s.mask_id(),
                                torch::TensorOptions().dtype(torch::kLong).device(model.device()));
-    s.canvas = s.sample(g, latents, g.steps, false, params.cross_frame_attention, canvas_w,
-                        canvas_h, control, stats);
+    s.canvas = s.sample(g, latents, g.steps, false, params.cross_frame_attention,
+                        params.anchor_per_step, canvas_w, canvas_h, control, stats);
     s.canvas_pixels = torch::Tensor();
     stats.keyframe = true;
     stats.tokens_regenerated = static_cast<int>(latents.numel());
@@ -310,8 +338,8 @@ Frame VideoSession::generate_next(const VideoParams &params, const RunControl &c
       auto latents = s.canvas.masked_fill(band, s.mask_id());
       const double fraction = static_cast<double>(count) / static_cast<double>(latents.numel());
       const int steps = partial_steps(g.steps, fraction, params.min_steps);
-      s.canvas = s.sample(g, latents, steps, true, params.cross_frame_attention, canvas_w, canvas_h,
-                          control, stats);
+      s.canvas = s.sample(g, latents, steps, true, params.cross_frame_attention,
+                          params.anchor_per_step, canvas_w, canvas_h, control, stats);
       // Kept tokens keep their pixels: only the regenerated band (blended over one more
       // token) takes the new decode, so the background does not shimmer with the decoder's
       // wide receptive field.
@@ -430,7 +458,7 @@ Frame VideoSession::stylize_next(const Image &source, const StylizeParams &param
     auto latents = base.masked_fill(regen, s.mask_id());
     const double fraction = static_cast<double>(count) / static_cast<double>(latents.numel());
     const int steps = partial_steps(g.steps, full_frame ? params.strength : fraction, 3);
-    tokens = s.sample(g, latents, steps, true, params.cross_frame_attention, source.width,
+    tokens = s.sample(g, latents, steps, true, params.cross_frame_attention, false, source.width,
                       source.height, control, stats);
   }
   stats.tokens_regenerated = static_cast<int>(count);
