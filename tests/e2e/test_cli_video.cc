@@ -57,7 +57,9 @@ void expect_real_content(const Decoded &d, bool moving) {
     EXPECT_GT(mean / d.frames[k].pixels.size(), 8) << "frame " << k << " is black";
     if (k && mean_abs_diff(d.frames[k - 1], d.frames[k]) > 1.0) ++differing;
   }
-  if (moving) EXPECT_GE(differing, static_cast<int>(d.frames.size()) / 2) << "the camera moves";
+  if (moving) {
+    EXPECT_GE(differing, static_cast<int>(d.frames.size()) / 2) << "the camera moves";
+  }
 }
 
 struct CodecCase {
