@@ -16,6 +16,7 @@
 #include "media/progress_bar.h"
 #include "tools/train/eval_grid.h"
 #include "tools/train/eval_metrics.h"
+#include "tools/train/omp_policy.h"
 
 namespace {
 
@@ -24,6 +25,7 @@ using namespace amused;
 struct Options {
   std::string model;
   std::string grid;
+  std::string reconstructions;  // PNG: held-out scenes above their VQ reconstructions
   int prompts = 200;
   int psnr_images = 256;
   int steps = 12;
@@ -36,9 +38,10 @@ struct Options {
   std::fprintf(code ? stderr : stdout,
                "usage: amused-eval [--model DIR] [--grid FILE.png] [--prompts N] [--guidance G]\n"
                "                   [--steps N] [--psnr-images N] [--grid-count N] [--threads N]\n"
+               "                   [--reconstructions FILE.png]\n"
                "Prints VQ PSNR on held-out scenes and prompt adherence on held-out attribute\n"
                "combinations as a markdown table; --grid writes generated images with prompts.\n"
-               "The model defaults to the shipped one.\n");
+               "--prompts 0 measures the VQ only. The model defaults to the shipped one.\n");
   std::exit(code);
 }
 
@@ -54,6 +57,8 @@ Options parse(int argc, char **argv) {
       o.model = value();
     else if (a == "--grid")
       o.grid = value();
+    else if (a == "--reconstructions")
+      o.reconstructions = value();
     else if (a == "--prompts")
       o.prompts = std::stoi(value());
     else if (a == "--psnr-images")
@@ -71,7 +76,7 @@ Options parse(int argc, char **argv) {
     else
       usage(2);
   }
-  if (o.prompts < 1 || o.psnr_images < 1 || o.steps < 1) usage(2);
+  if (o.prompts < 0 || o.psnr_images < 1 || o.steps < 1) usage(2);
   return o;
 }
 
@@ -83,14 +88,17 @@ int run(const Options &o) {
 
   const auto t0 = std::chrono::steady_clock::now();
   const auto psnr = train::vq_psnr(*model, o.psnr_images);
-  train::AdherenceOptions a;
-  a.count = o.prompts;
-  a.steps = o.steps;
-  a.guidance_scale = o.guidance;
-  media::ProgressBar bar("generating", o.prompts, {"image"});
-  a.on_image = [&](int done, int) { bar.update(done); };
-  const auto adherence = train::prompt_adherence(*model, a);
-  bar.finish();
+  if (!o.reconstructions.empty()) train::write_reconstructions(*model, 8, o.reconstructions);
+  train::AdherenceResult adherence;
+  if (o.prompts > 0) {
+    train::AdherenceOptions a;
+    a.count = o.prompts;
+    a.steps = o.steps;
+    a.guidance_scale = o.guidance;
+    media::ProgressBar bar("generating", o.prompts, {"image"});
+    a.on_image = [&](int done, int) { bar.update(done); };
+    adherence = train::prompt_adherence(*model, a);
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
@@ -102,6 +110,7 @@ int run(const Options &o) {
               psnr.images, psnr.psnr_db);
   std::printf("| VQ PSNR, mean of per-image / worst image | %.2f dB / %.2f dB |\n",
               psnr.mean_image_db, psnr.worst_image_db);
+  if (o.prompts == 0) return 0;
   std::printf(
       "| prompt adherence, %d held-out prompts (%d steps, guidance %g, seeds 0..%d) "
       "| **%.1f%%** of %d attributes |\n",
@@ -111,6 +120,9 @@ int run(const Options &o) {
     std::printf("| &nbsp;&nbsp;%s | %.1f%% (%d/%d) |\n", train::kAttributeNames[i],
                 100.0 * adherence.attribute_fraction(i), adherence.attribute_correct[i],
                 adherence.attribute_checked[i]);
+  const auto baseline = train::prompt_ignoring_baseline(o.prompts, info.native_width);
+  std::printf("| reference: perfect scenes that ignore the prompt | %.1f%% |\n",
+              100.0 * baseline.fraction());
   if (!o.grid.empty()) {
     train::write_grid(adherence.samples, o.grid_count, 4, 2, o.grid);
     std::printf("\nGrid of the first %d prompts: %s\n", std::min(o.grid_count, o.prompts),
@@ -122,6 +134,7 @@ int run(const Options &o) {
 }  // namespace
 
 int main(int argc, char **argv) {
+  amused::train::reexec_with_passive_omp_wait(argv);
   try {
     return run(parse(argc, argv));
   } catch (const std::exception &e) {

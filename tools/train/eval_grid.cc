@@ -1,11 +1,15 @@
 #include "tools/train/eval_grid.h"
 
 #include <cairo.h>
+#include <torch/torch.h>
 
 #include <algorithm>
 #include <sstream>
 
+#include "engine/pipeline/model.h"
+#include "engine/pipeline/sampling_loop.h"
 #include "tools/train/cairo_util.h"
+#include "tools/train/scene_data.h"
 
 namespace amused::train {
 
@@ -74,6 +78,33 @@ void write_grid(const std::vector<AdherenceSample> &samples, int count, int colu
     cairo_set_source_rgb(cr.get(), wrong.empty() ? 0.0 : 0.7, wrong.empty() ? 0.45 : 0.0, 0.0);
     cairo_move_to(cr.get(), x, ty);
     cairo_show_text(cr.get(), wrong.empty() ? "checker: all right" : ("wrong: " + wrong).c_str());
+  }
+  write_png(sheet.get(), path);
+}
+
+void write_reconstructions(const Model &model, int count, const std::string &path) {
+  using namespace scenes;
+  torch::InferenceMode inference;
+  const int size = static_cast<int>(model.native_size()), scale = 2, pad = 4;
+  auto images = scene_images(0, DataStream::kVqEval, Split::kHeldout, 0, count, size);
+  auto decoded = pipeline::decode_tokens(model, pipeline::encode_to_tokens(model, images));
+  SurfacePtr sheet =
+      make_surface(count * (size * scale + pad) + pad, 2 * (size * scale + pad) + pad);
+  CairoPtr cr = make_context(sheet.get());
+  cairo_set_source_rgb(cr.get(), 1, 1, 1);
+  cairo_paint(cr.get());
+  for (int row = 0; row < 2; ++row) {
+    for (int i = 0; i < count; ++i) {
+      SurfacePtr tile =
+          image_to_surface(pipeline::tensor_to_image(row == 0 ? images[i] : decoded[i]));
+      cairo_save(cr.get());
+      cairo_translate(cr.get(), pad + i * (size * scale + pad), pad + row * (size * scale + pad));
+      cairo_scale(cr.get(), scale, scale);
+      cairo_set_source_surface(cr.get(), tile.get(), 0, 0);
+      cairo_pattern_set_filter(cairo_get_source(cr.get()), CAIRO_FILTER_NEAREST);
+      cairo_paint(cr.get());
+      cairo_restore(cr.get());
+    }
   }
   write_png(sheet.get(), path);
 }

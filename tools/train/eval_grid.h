@@ -14,4 +14,7 @@ namespace amused::train {
 void write_grid(const std::vector<AdherenceSample> &samples, int count, int columns, int scale,
                 const std::string &path);
 
+// Eight held-out scenes (top row) above their VQ reconstructions (bottom row), magnified 2x.
+void write_reconstructions(const Model &model, int count, const std::string &path);
+
 }  // namespace amused::train

@@ -52,11 +52,29 @@ PsnrResult vq_psnr(const Model &model, int count, uint64_t seed) {
   return r;
 }
 
+void AdherenceResult::add(AdherenceSample sample, bool keep) {
+  const auto f = flags(sample.check);
+  for (size_t a = 0; a < f.size(); ++a) {
+    // Subject details count only where a subject is expected (as CheckResult counts).
+    if (a >= 6 && sample.check.checked <= 6) continue;
+    ++attribute_checked[a];
+    attribute_correct[a] += f[a] ? 1 : 0;
+  }
+  checked += sample.check.checked;
+  correct += sample.check.correct;
+  ++images;
+  if (keep) samples.push_back(std::move(sample));
+}
+
+scenes::SceneAttributes heldout_prompt(uint64_t prompt_seed, int index) {
+  return scenes::sample_attributes(scene_seed(prompt_seed, DataStream::kAdherenceEval, index),
+                                   scenes::Split::kHeldout);
+}
+
 AdherenceResult prompt_adherence(const Model &model, const AdherenceOptions &o) {
   AdherenceResult r;
   for (int i = 0; i < o.count; ++i) {
-    const uint64_t scene = scene_seed(o.prompt_seed, DataStream::kAdherenceEval, i);
-    const auto expected = scenes::sample_attributes(scene, scenes::Split::kHeldout);
+    const auto expected = heldout_prompt(o.prompt_seed, i);
     GenerateParams p;
     p.prompt = expected.to_caption();
     p.seed = static_cast<uint64_t>(i);
@@ -68,18 +86,22 @@ AdherenceResult prompt_adherence(const Model &model, const AdherenceOptions &o) 
     s.seed = p.seed;
     s.image = std::move(generated.images[0]);
     s.check = scenes::check(s.image, expected);
-    const auto f = flags(s.check);
-    for (size_t a = 0; a < f.size(); ++a) {
-      // Subject details count only where a subject is expected (as CheckResult counts).
-      if (a >= 6 && s.check.checked <= 6) continue;
-      ++r.attribute_checked[a];
-      r.attribute_correct[a] += f[a] ? 1 : 0;
-    }
-    r.checked += s.check.checked;
-    r.correct += s.check.correct;
-    ++r.images;
-    r.samples.push_back(std::move(s));
+    r.add(std::move(s), true);
     if (o.on_image) o.on_image(i + 1, o.count);
+  }
+  return r;
+}
+
+AdherenceResult prompt_ignoring_baseline(int count, int size, uint64_t prompt_seed) {
+  AdherenceResult r;
+  for (int i = 0; i < count; ++i) {
+    const auto expected = heldout_prompt(prompt_seed, i);
+    const uint64_t other = scene_seed(prompt_seed, DataStream::kTokenDataset, 1000000 + i);
+    AdherenceSample s;
+    s.check = scenes::check(
+        scenes::render(scenes::sample_attributes(other, scenes::Split::kTrain), other, size, size),
+        expected);
+    r.add(std::move(s), false);
   }
   return r;
 }

@@ -42,6 +42,8 @@ struct AdherenceResult {
   std::array<int, 10> attribute_checked{}, attribute_correct{};
   std::vector<AdherenceSample> samples;  // in order (images kept for the grid)
 
+  void add(AdherenceSample sample, bool keep);
+
   double fraction() const { return checked ? double(correct) / checked : 0.0; }
   double attribute_fraction(size_t i) const {
     return attribute_checked[i] ? double(attribute_correct[i]) / attribute_checked[i] : 0.0;
@@ -56,6 +58,13 @@ struct AdherenceOptions {
   std::function<void(int done, int total)> on_image;
 };
 
+// The held-out prompt number `index` of the evaluation (fixed by `prompt_seed`).
+scenes::SceneAttributes heldout_prompt(uint64_t prompt_seed, int index);
+
 AdherenceResult prompt_adherence(const Model &model, const AdherenceOptions &options);
+
+// The score of a model that draws perfect scenes but ignores the prompt: clean renders of
+// random train scenes, checked against the same held-out prompts (no images kept).
+AdherenceResult prompt_ignoring_baseline(int count, int size, uint64_t prompt_seed = 0);
 
 }  // namespace amused::train

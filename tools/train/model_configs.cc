@@ -19,7 +19,9 @@ text::ClipTextConfig text_config(int64_t hidden, int64_t layers, int64_t heads) 
   return c;
 }
 
-ModelConfigs finish(ModelConfigs m) {
+}  // namespace
+
+ModelConfigs finish_configs(ModelConfigs m) {
   // The U-ViT reads the text encoder's states and pooled embedding, predicts VQ codes, and
   // uses one extra id (the last) as the mask token, as amused-256/512 do.
   m.uvit.encoder_hidden_size = m.text.hidden_size;
@@ -32,39 +34,53 @@ ModelConfigs finish(ModelConfigs m) {
   return m;
 }
 
+ModelConfigs with_fsq_levels(ModelConfigs m, std::vector<int64_t> levels) {
+  m.fsq_levels = std::move(levels);
+  if (!m.fsq_levels.empty()) {
+    int64_t k = 1;
+    for (int64_t l : m.fsq_levels) k *= l;
+    m.vq.num_vq_embeddings = k;
+    m.vq.vq_embed_dim = static_cast<int64_t>(m.fsq_levels.size());
+  }
+  return finish_configs(m);
+}
+
+namespace {
+
 ModelConfigs default_configs() {
   ModelConfigs m;
   m.text = text_config(64, 2, 2);
 
-  // Downsampling 8: a 128x128 image is 16x16 tokens. Four levels, one resnet per level, no
-  // mid-block attention: convolutions only, so it trains on 64x64 crops and runs at any size.
-  m.vq.block_out_channels = {32, 64, 96, 128};
+  // Downsampling 4: a 128x128 image is 32x32 tokens. Measured on this machine (2 cores, 6
+  // minutes each): a 4x VQ reached 22.7 dB held-out PSNR where the 8x one reached 17.7 dB,
+  // and 25 dB is the target. Three levels, one resnet per level, no mid-block attention:
+  // convolutions only, so it trains on 64x64 crops and runs at any size. The codebook is
+  // an FSQ grid of 8*5*5*5 = 1000 codes (fsq.h): no code falls out of use.
+  m.vq.block_out_channels = {16, 32, 64};
   m.vq.layers_per_block = 1;
   m.vq.latent_channels = 16;
-  m.vq.vq_embed_dim = 8;
   m.vq.norm_num_groups = 8;
-  m.vq.num_vq_embeddings = 512;
   m.vq.mid_block_add_attention = false;
   m.vq.sample_size = 128;
 
-  // As amused-512: the conv/attention blocks at the token grid (16x16), the transformer
-  // layers at half of it (8x8).
+  // As amused-512: the conv blocks at the token grid (32x32), the transformer layers at
+  // half of it (16x16). Narrow (128 wide) so that a step of 32 scenes takes ~2.3 s here.
   auto &u = m.uvit;
-  u.hidden_size = 192;
+  u.hidden_size = 128;
   u.use_bias = false;
   u.micro_cond_encode_dim = 32;
   u.in_channels = 64;
-  u.block_out_channels = 64;
+  u.block_out_channels = 32;
   u.num_res_blocks = 1;
   u.downsample = true;
   u.upsample = true;
   u.block_num_heads = 2;
   u.num_hidden_layers = 6;
-  u.num_attention_heads = 6;
-  u.intermediate_size = 512;
+  u.num_attention_heads = 4;
+  u.intermediate_size = 384;
   u.layer_norm_eps = 1e-6;
-  u.sample_size = 16;
-  return finish(m);
+  u.sample_size = 32;
+  return with_fsq_levels(m, {8, 5, 5, 5});
 }
 
 ModelConfigs tiny_configs() {
@@ -91,7 +107,7 @@ ModelConfigs tiny_configs() {
   u.num_attention_heads = 2;
   u.intermediate_size = 64;
   u.sample_size = 8;  // 8x8 tokens at scale 4: 32x32 images
-  return finish(m);
+  return finish_configs(m);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "engine/sampling/scheduler.h"
 #include "engine/text/clip_text_model.h"
@@ -17,6 +18,8 @@ struct ModelConfigs {
   transformer::UVit2DConfig uvit;
   vq::VQConfig vq;
   sampling::SchedulerConfig scheduler;
+  // The VQ codebook as a finite-scalar-quantization grid (see fsq.h); empty: learned codes.
+  std::vector<int64_t> fsq_levels;
 
   int64_t image_size() const { return uvit.sample_size * vq.scale_factor(); }
 };
@@ -25,5 +28,12 @@ struct ModelConfigs {
 // parameters per component, for tests that must train in seconds (64x64 images).
 // Throws amused::Error for an unknown name.
 ModelConfigs model_configs(const std::string &preset);
+
+// Makes the transformer and scheduler configs agree with the VQ (codebook size, mask id)
+// and the text encoder (hidden sizes).
+ModelConfigs finish_configs(ModelConfigs m);
+// Switches the VQ to a finite-scalar-quantization grid with these levels (codebook size =
+// their product, code dimension = their count); empty keeps a learned codebook.
+ModelConfigs with_fsq_levels(ModelConfigs m, std::vector<int64_t> levels);
 
 }  // namespace amused::train

@@ -39,7 +39,7 @@ void autocast(bool on) {
 }
 
 int run(const std::string &what, const Args &a) {
-  auto cfg = train::model_configs("default");
+  auto cfg = train::model_configs(a.has("--preset") ? a.values.at("--preset") : "default");
   auto &u = cfg.uvit;
   u.hidden_size = int64_t(a.get("--hidden", double(u.hidden_size)));
   u.num_hidden_layers = int64_t(a.get("--layers", double(u.num_hidden_layers)));
@@ -81,7 +81,8 @@ int run(const std::string &what, const Args &a) {
     torch::optim::AdamW opt(params, torch::optim::AdamWOptions(1e-4));
     int64_t n = 0;
     for (auto &p : uv->parameters()) n += p.numel();
-    auto tokens = torch::randint(u.codebook_size, {batch, 16, 16}, gen, torch::kLong);
+    auto tokens =
+        torch::randint(u.codebook_size, {batch, u.sample_size, u.sample_size}, gen, torch::kLong);
     auto ids = torch::randint(49406, {batch, 77}, gen, torch::kLong);
     double fwd = 0, bwd = 0, step = 0;
     for (int i = 0; i < steps + 1; ++i) {

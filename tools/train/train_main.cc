@@ -49,10 +49,32 @@ void copy_tokenizer(const fs::path &from, const fs::path &to) {
   }
 }
 
+std::vector<int64_t> parse_levels(const std::string &text) {
+  std::vector<int64_t> levels;
+  if (text == "none") return levels;
+  size_t p = 0;
+  while (p < text.size()) {
+    const size_t q = std::min(text.find(',', p), text.size());
+    try {
+      levels.push_back(std::stoll(text.substr(p, q - p)));
+    } catch (const std::exception &) {
+      throw Error("--fsq: bad level list '" + text + "'");
+    }
+    p = q + 1;
+  }
+  return levels;
+}
+
+ModelConfigs configs_for(const TrainOptions &o) {
+  ModelConfigs c = model_configs(o.preset);
+  if (!o.fsq.empty()) c = with_fsq_levels(c, parse_levels(o.fsq));
+  return c;
+}
+
 class Trainer {
  public:
   explicit Trainer(TrainOptions options)
-      : o_(std::move(options)), work_{o_.work}, configs_(model_configs(o_.preset)) {
+      : o_(std::move(options)), work_{o_.work}, configs_(configs_for(o_)) {
     fs::create_directories(work_.dir);
     if (!fs::exists(work_.tokenizer() / "vocab.json"))
       copy_tokenizer(o_.tokenizer, work_.tokenizer());
@@ -69,6 +91,7 @@ class Trainer {
     v.crop = std::min<int>(64, configs_.image_size());
     v.render_size = static_cast<int>(configs_.image_size());
     v.lr.peak = o_.vq_lr;
+    v.fsq_levels = configs_.fsq_levels;
     v.checkpoint_seconds = o_.checkpoint_minutes * 60.0;
     v.checkpoint = work_.vq_checkpoint();
     v.resume = o_.resume;
@@ -119,7 +142,11 @@ class Trainer {
     CheckpointContents c;
     c.modules = {{"text_encoder", model_->text_encoder().get()},
                  {"transformer", model_->transformer().get()}};
-    load_checkpoint(work_.transformer_checkpoint(), c);
+    if (fs::exists(work_.transformer_checkpoint()))
+      load_checkpoint(work_.transformer_checkpoint(), c);
+    else  // lets the VQ be evaluated (amused-eval --prompts 0) before the transformer exists
+      std::fprintf(stderr, "export: no %s: the text encoder and transformer are untrained\n",
+                   work_.transformer_checkpoint().c_str());
     // Start from an empty folder: the loader prefers fp32 files over fp16 variants, so a
     // stale file of the other kind would shadow the new weights.
     if (fs::exists(o_.out)) {

@@ -30,14 +30,16 @@ options:
   --seed N                 (default 0)
   --threads N              libtorch threads (default: all cores)
   --preset default|tiny    model size (tiny: for tests)
-  --vq-minutes M           VQ time budget (default 26)
+  --fsq L1,L2,...|none     VQ codebook as an FSQ grid with these levels (default: the
+                           preset's), or a learned codebook
+  --vq-minutes M           VQ time budget (default 22)
   --vq-steps N             VQ step budget (default: none)
   --vq-batch N             (default 16)
   --vq-lr X                (default 1e-3)
-  --tokens N               training scenes for the transformer (default 24000)
-  --transformer-minutes M  transformer time budget (default 52)
+  --tokens N               training scenes for the transformer (default 16000)
+  --transformer-minutes M  transformer time budget (default 55)
   --transformer-steps N    transformer step budget (default: none)
-  --batch N                transformer batch (default 64)
+  --batch N                transformer batch (default 32)
   --lr X                   transformer peak learning rate (default 1e-3)
   --cond-dropout P         empty-prompt share for guidance (default 0.1)
   --bf16                   bf16 autocast for the transformer stage
@@ -85,6 +87,7 @@ TrainOptions parse_train_options(int argc, char **argv) {
       {"--out", [&](const std::string &v) { o.out = v; }},
       {"--tokenizer", [&](const std::string &v) { o.tokenizer = v; }},
       {"--preset", [&](const std::string &v) { o.preset = v; }},
+      {"--fsq", [&](const std::string &v) { o.fsq = v; }},
       {"--seed", [&](const std::string &v) { o.seed = integer("--seed", v); }},
       {"--threads", [&](const std::string &v) { o.threads = int(integer("--threads", v)); }},
       {"--vq-minutes", [&](const std::string &v) { o.vq_minutes = number("--vq-minutes", v); }},

@@ -18,16 +18,17 @@ struct TrainOptions {
   bool resume = false;
   bool quiet = false;
 
-  double vq_minutes = 26;
+  std::string fsq;  // "7,5,5,5": FSQ levels overriding the preset's ("none": learned codes)
+  double vq_minutes = 22;
   int64_t vq_steps = 0;  // 0 = until the time budget is used
   int vq_batch = 16;
   double vq_lr = 1e-3;
 
-  int64_t token_count = 24000;  // scenes in the transformer's training set
+  int64_t token_count = 16000;  // scenes in the transformer's training set
 
-  double transformer_minutes = 52;
+  double transformer_minutes = 55;
   int64_t transformer_steps = 0;
-  int batch = 64;
+  int batch = 32;
   double lr = 1e-3;
   double cond_dropout = 0.1;
   bool bf16 = false;

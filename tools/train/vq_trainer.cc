@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "engine/amused.h"
+#include "tools/train/fsq.h"
 #include "tools/train/scene_data.h"
 #include "tools/train/train_checkpoint.h"
 #include "tools/train/train_progress.h"
@@ -86,6 +88,19 @@ StageResult train_vq(vq::VQModel &vq, const VqTrainOptions &o) {
                                torch::optim::AdamOptions(o.lr.peak).betas({0.9, 0.99}).eps(1e-8));
 
   Codebook codebook(codebook_weight);
+  const bool fsq = !o.fsq_levels.empty();
+  std::unique_ptr<FsqGrid> grid;
+  if (fsq) {
+    grid = std::make_unique<FsqGrid>(o.fsq_levels);
+    if (grid->size() != codebook_weight.size(0) || grid->dims() != codebook_weight.size(1))
+      throw Error("FSQ levels give a " + std::to_string(grid->size()) + "x" +
+                  std::to_string(grid->dims()) + " codebook, the VQ config " +
+                  std::to_string(codebook_weight.size(0)) + "x" +
+                  std::to_string(codebook_weight.size(1)));
+    torch::NoGradGuard no_grad;
+    codebook_weight.copy_(grid->codebook());
+    codebook.initialised.fill_(1.0);
+  }
   CheckpointContents contents;
   contents.modules = {{"vqvae", vq.get()}};
   contents.optimizer = &optimizer;
@@ -123,22 +138,26 @@ StageResult train_vq(vq::VQModel &vq, const VqTrainOptions &o) {
                  .contiguous(torch::MemoryFormat::ChannelsLast);
     auto z = vq->encode(x);
     const auto b = z.size(0), d = z.size(1), h = z.size(2), w = z.size(3);
-    auto zn =
-        torch::nn::functional::normalize(z.permute({0, 2, 3, 1}).reshape({-1, d}),
-                                         torch::nn::functional::NormalizeFuncOptions().dim(1));
-
+    auto flat = z.permute({0, 2, 3, 1}).reshape({-1, d});
     // Per-step randomness, so a resumed run continues exactly as an uninterrupted one.
     auto gen =
         at::make_generator<at::CPUGeneratorImpl>((o.seed ^ 0x5651ull) * 1000003ull + pos.step);
-    torch::Tensor codes;
-    {
-      torch::NoGradGuard no_grad;
-      if (codebook.initialised.item<float>() == 0.0f) codebook.init_from(zn.detach(), gen);
-      codes = torch::matmul(zn.detach(), codebook_weight.t()).argmax(1);
+    torch::Tensor zq, q, codes;  // what is quantized, its codes' vectors, their indices
+    if (fsq) {
+      zq = flat;
+      q = grid->quantize(zq);
+    } else {
+      zq = torch::nn::functional::normalize(flat,
+                                            torch::nn::functional::NormalizeFuncOptions().dim(1));
+      {
+        torch::NoGradGuard no_grad;
+        if (codebook.initialised.item<float>() == 0.0f) codebook.init_from(zq.detach(), gen);
+        codes = torch::matmul(zq.detach(), codebook_weight.t()).argmax(1);
+      }
+      q = codebook_weight.index_select(0, codes);
     }
-    auto q = codebook_weight.index_select(0, codes);
-    auto commit = (zn - q).pow(2).sum(1).mean();
-    auto q_st = zn + (q - zn).detach();  // straight-through gradient to the encoder
+    auto commit = (zq - q).pow(2).sum(1).mean();
+    auto q_st = zq + (q - zq).detach();  // straight-through gradient to the encoder
     auto xr = vq->decode_latents(q_st.view({b, h, w, d}).permute({0, 3, 1, 2}));
     auto mse = torch::mse_loss(xr, x);
     auto loss = mse + o.l1_weight * torch::l1_loss(xr, x) + o.commitment * commit;
@@ -147,11 +166,11 @@ StageResult train_vq(vq::VQModel &vq, const VqTrainOptions &o) {
     loss.backward();
     torch::nn::utils::clip_grad_norm_(params, 1.0);
     optimizer.step();
-    {
+    if (!fsq) {
       torch::NoGradGuard no_grad;
-      codebook.ema_update(zn.detach(), codes, o.ema_decay);
+      codebook.ema_update(zq.detach(), codes, o.ema_decay);
       if ((pos.step + 1) % o.restart_every == 0)
-        restarted += codebook.restart_dead(zn.detach(), o.dead_usage, gen);
+        restarted += codebook.restart_dead(zq.detach(), o.dead_usage, gen);
     }
     ++pos.step;
 
@@ -167,7 +186,7 @@ StageResult train_vq(vq::VQModel &vq, const VqTrainOptions &o) {
     if (seconds_since(last_checkpoint) >= o.checkpoint_seconds) save();
   }
   progress.finish();
-  {
+  if (!fsq) {
     torch::NoGradGuard no_grad;
     codebook_weight.div_(codebook_weight.norm(2, 1, true).clamp_min(1e-12));
   }

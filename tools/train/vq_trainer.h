@@ -7,9 +7,14 @@
 // Codes move by exponential moving averages of the outputs assigned to them, and codes that
 // fall out of use are restarted on outputs of the current batch, so the whole codebook
 // stays in use.
+//
+// With `fsq_levels` set, the codebook is instead a fixed grid (finite scalar quantization,
+// see fsq.h): more codes for the same cost, none unused, and still plain nearest-neighbour
+// lookup at inference.
 #pragma once
 
 #include <filesystem>
+#include <vector>
 
 #include "engine/vq/vq_model.h"
 #include "tools/train/schedule.h"
@@ -22,12 +27,13 @@ struct VqTrainOptions {
   int batch = 16;
   int crop = 64;          // training crop edge, pixels
   int render_size = 128;  // scenes are rendered at this size, then cropped
-  LrSchedule lr{1e-3, 200, 0.05};
-  double commitment = 0.25;  // beta: pulls encoder outputs towards their codes
-  double l1_weight = 0.5;    // reconstruction = MSE + l1_weight * L1
-  double ema_decay = 0.99;   // codebook moving averages
-  double dead_usage = 0.03;  // a code is restarted below this share of the mean usage
-  int restart_every = 50;    // steps between dead-code restarts
+  LrSchedule lr{1e-3, 50, 0.05};
+  std::vector<int64_t> fsq_levels;  // empty: learned codebook on the unit sphere
+  double commitment = 0.25;         // beta: pulls encoder outputs towards their codes
+  double l1_weight = 0.5;           // reconstruction = MSE + l1_weight * L1
+  double ema_decay = 0.99;          // codebook moving averages
+  double dead_usage = 0.03;         // a code is restarted below this share of the mean usage
+  int restart_every = 50;           // steps between dead-code restarts
   double checkpoint_seconds = 300;
   std::filesystem::path checkpoint;  // work file, rewritten every checkpoint_seconds
   bool resume = false;
