@@ -22,6 +22,13 @@ text::ClipTextConfig text_config(int64_t hidden, int64_t layers, int64_t heads) 
 }  // namespace
 
 ModelConfigs finish_configs(ModelConfigs m) {
+  if (m.vq.vq_embed_dim != m.vq.latent_channels)
+    throw Error("VQ vq_embed_dim " + std::to_string(m.vq.vq_embed_dim) +
+                " differs from latent_channels " + std::to_string(m.vq.latent_channels) +
+                ": diffusers' AmusedPipeline could not decode the model's tokens");
+  // AmusedPipeline decodes token ids by codebook lookup only when the config says so (the
+  // published amused-256/512 configs do); otherwise diffusers feeds the ids to the decoder.
+  m.vq.lookup_from_codebook = true;
   // The U-ViT reads the text encoder's states and pooled embedding, predicts VQ codes, and
   // uses one extra id (the last) as the mask token, as amused-256/512 do.
   m.uvit.encoder_hidden_size = m.text.hidden_size;
@@ -41,6 +48,9 @@ ModelConfigs with_fsq_levels(ModelConfigs m, std::vector<int64_t> levels) {
     for (int64_t l : m.fsq_levels) k *= l;
     m.vq.num_vq_embeddings = k;
     m.vq.vq_embed_dim = static_cast<int64_t>(m.fsq_levels.size());
+    // diffusers' pipelines decode with shape (..., latent_channels) over codebook vectors
+    // of vq_embed_dim: the two must be equal for AmusedPipeline to run the model.
+    m.vq.latent_channels = m.vq.vq_embed_dim;
   }
   return finish_configs(m);
 }
@@ -58,7 +68,6 @@ ModelConfigs default_configs() {
   // an FSQ grid of 8*5*5*5 = 1000 codes (fsq.h): no code falls out of use.
   m.vq.block_out_channels = {16, 32, 64};
   m.vq.layers_per_block = 1;
-  m.vq.latent_channels = 16;
   m.vq.norm_num_groups = 8;
   m.vq.mid_block_add_attention = false;
   m.vq.sample_size = 128;
