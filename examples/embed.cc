@@ -33,6 +33,7 @@ struct Options {
   gchar *model = nullptr;
   gint64 seed = 0;
   gint steps = 0;  // 0: the element's default
+  gchar *snapshot = nullptr;
 };
 
 bool parse_options(int &argc, char **&argv, Options &o) {
@@ -47,6 +48,8 @@ bool parse_options(int &argc, char **&argv, Options &o) {
        "aMUSEd checkpoint folder (default: the embedded default model)", "DIR"},
       {"seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, "Random seed (default 0)", "S"},
       {"steps", 0, 0, G_OPTION_ARG_INT, &o.steps, "Scheduler steps per keyframe", "N"},
+      {"snapshot", 0, 0, G_OPTION_ARG_FILENAME, &o.snapshot, "Save the last frame as a PNG",
+       "FILE"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
   GOptionContext *context = g_option_context_new("- amusedsrc in an application");
   g_option_context_add_main_entries(context, entries, nullptr);
@@ -120,6 +123,28 @@ void print_frame(GstSample *sample, guint64 n, const Options &o) {
           meta->tokens_total, meta->keyframe ? " keyframe" : "");
 }
 
+// Encodes the frame as PNG with GStreamer's own converter (pngenc under the hood).
+bool save_png(GstSample *sample, const char *path) {
+  GstCaps *png = gst_caps_new_empty_simple("image/png");
+  GError *error = nullptr;
+  GstSample *encoded = gst_video_convert_sample(sample, png, 10 * GST_SECOND, &error);
+  gst_caps_unref(png);
+  bool ok = false;
+  if (encoded) {
+    GstMapInfo map;
+    GstBuffer *buffer = gst_sample_get_buffer(encoded);
+    if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+      ok = g_file_set_contents(path, reinterpret_cast<const gchar *>(map.data),
+                               static_cast<gssize>(map.size), &error);
+      gst_buffer_unmap(buffer, &map);
+    }
+    gst_sample_unref(encoded);
+  }
+  if (!ok) g_printerr("embed: cannot write %s: %s\n", path, error ? error->message : "?");
+  g_clear_error(&error);
+  return ok;
+}
+
 // Pops the first ERROR (printed) or EOS from the bus without waiting. Returns TRUE when the
 // run is over: *failed says whether it ended with an error.
 gboolean check_bus(GstBus *bus, gboolean *failed) {
@@ -169,6 +194,7 @@ int main(int argc, char **argv) {
   GstBus *bus = gst_element_get_bus(pipeline);
   gboolean failed = FALSE;
   guint64 n = 0;
+  GstSample *last = nullptr;
   if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     // The element has posted why (e.g. the model folder does not exist).
     if (!check_bus(bus, &failed) || !failed) g_printerr("embed: cannot start the pipeline\n");
@@ -179,7 +205,8 @@ int main(int argc, char **argv) {
       GstSample *sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 100 * GST_MSECOND);
       if (sample) {
         print_frame(sample, n, o);
-        gst_sample_unref(sample);
+        if (last) gst_sample_unref(last);
+        last = sample;
         if (++n == static_cast<guint64>(o.switch_after)) {
           // GST_PARAM_MUTABLE_PLAYING: applies from the next frame, which becomes a keyframe.
           g_print("-- prompt -> \"%s\"\n", o.second_prompt);
@@ -197,9 +224,13 @@ int main(int argc, char **argv) {
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(bus);
   gst_object_unref(pipeline);
+  if (!failed && o.snapshot && last && save_png(last, o.snapshot))
+    g_print("wrote %s\n", o.snapshot);
+  if (last) gst_sample_unref(last);
   if (!failed) g_print("%" G_GUINT64_FORMAT " frames, %.1f ms per frame\n", n, average_ms);
   g_free(o.prompt);
   g_free(o.second_prompt);
   g_free(o.model);
+  g_free(o.snapshot);
   return failed ? 1 : 0;
 }

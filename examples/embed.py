@@ -26,7 +26,8 @@ import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstApp", "1.0")
-from gi.repository import Gst, GstApp  # noqa: E402  (after require_version)
+gi.require_version("GstVideo", "1.0")
+from gi.repository import Gst, GstApp, GstVideo  # noqa: E402,F401  (after require_version)
 
 
 def find_plugin():
@@ -48,6 +49,7 @@ def parse_args():
     p.add_argument("--second-prompt", default="a lighthouse on a cliff at night, stars")
     p.add_argument("--model", "-m", help="checkpoint folder (default: the embedded model)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--snapshot", metavar="FILE", help="save the last frame as a PNG")
     args = p.parse_args()
     if args.frames < 1 or args.switch_after < 0 or args.seed < 0:
         p.error("--frames must be >= 1; --switch-after and --seed >= 0")
@@ -66,6 +68,15 @@ def describe(sample, n, src):
     return "frame %d pts %.3f s %dx%d %s %d bytes range %d..%d | last-frame-ms %.1f" % (
         n, buf.pts / Gst.SECOND, caps.get_value("width"), caps.get_value("height"),
         caps.get_value("format"), buf.get_size(), lo, hi, src.get_property("last-frame-ms"))
+
+
+def save_png(sample, path):
+    """Encodes the frame with GStreamer's own converter (pngenc under the hood)."""
+    png = GstVideo.video_convert_sample(sample, Gst.Caps.from_string("image/png"),
+                                        10 * Gst.SECOND)
+    buf = png.get_buffer()
+    with open(path, "wb") as f:
+        f.write(buf.extract_dup(0, buf.get_size()))
 
 
 def main():
@@ -96,6 +107,7 @@ def main():
 
     errors = []
     n = 0
+    last = None
     if pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
         # The element posted why (e.g. the model folder does not exist).
         errors.append(bus.pop_filtered(Gst.MessageType.ERROR))
@@ -104,6 +116,7 @@ def main():
         sample = sink.try_pull_sample(100 * Gst.MSECOND)
         if sample:
             print(describe(sample, n, src), flush=True)
+            last = sample
             n += 1
             if n == args.switch_after:
                 # Mutable in PLAYING: applies from the next frame generated.
@@ -127,6 +140,9 @@ def main():
     pipeline.set_state(Gst.State.NULL)
     if errors:
         return 1
+    if args.snapshot and last:
+        save_png(last, args.snapshot)
+        print("wrote %s" % args.snapshot)
     print("%d frames, %.1f ms per frame" % (n, average_ms))
     return 0
 
