@@ -193,6 +193,8 @@ TEST(TinyTraining, CommandLineExportLoadsAndGenerates) {
                                    "10",
                                    "--transformer-steps",
                                    "10",
+                                   "--decoder-steps",
+                                   "3",
                                    "--tokens",
                                    "32",
                                    "--batch",

@@ -10,6 +10,7 @@
 
 #include "engine/amused.h"
 #include "engine/pipeline/model.h"
+#include "tools/train/decoder_trainer.h"
 #include "tools/train/model_configs.h"
 #include "tools/train/token_dataset.h"
 #include "tools/train/train_checkpoint.h"
@@ -32,6 +33,7 @@ struct WorkFiles {
   fs::path tokenizer() const { return dir / "tokenizer"; }
   fs::path vq_checkpoint() const { return dir / "vq.ckpt"; }
   fs::path tokens() const { return dir / "tokens.pt"; }
+  fs::path decoder_checkpoint() const { return dir / "vq_decoder.ckpt"; }
   fs::path transformer_checkpoint() const { return dir / "transformer.ckpt"; }
 };
 
@@ -98,8 +100,11 @@ class Trainer {
     v.quiet = o_.quiet;
     const auto r = train_vq(model_->vqvae(), v);
     report("vq", r);
-    // A retrained VQ makes any token dataset stale.
-    if (!o_.resume) fs::remove(work_.tokens());
+    // A retrained VQ makes any token dataset and decoder fine-tuning stale.
+    if (!o_.resume) {
+      fs::remove(work_.tokens());
+      fs::remove(work_.decoder_checkpoint());
+    }
   }
 
   void tokens() {
@@ -137,6 +142,20 @@ class Trainer {
     report("transformer", r);
   }
 
+  void decoder() {
+    if (!o_.resume) fs::remove(work_.decoder_checkpoint());
+    load_vq();
+    DecoderTrainOptions d;
+    d.seed = o_.seed;
+    d.budget = {o_.decoder_steps, o_.decoder_minutes * 60.0};
+    d.size = static_cast<int>(configs_.image_size());
+    d.checkpoint_seconds = o_.checkpoint_minutes * 60.0;
+    d.checkpoint = work_.decoder_checkpoint();
+    d.resume = o_.resume;
+    d.quiet = o_.quiet;
+    report("decoder", train_vq_decoder(model_->vqvae(), d));
+  }
+
   void export_model() {
     load_vq();
     CheckpointContents c;
@@ -170,6 +189,8 @@ class Trainer {
     CheckpointContents c;
     c.modules = {{"vqvae", model_->vqvae().get()}};
     load_checkpoint(work_.vq_checkpoint(), c);
+    // The decoder stage's checkpoint holds the whole VQ with its fine-tuned decoder.
+    if (fs::exists(work_.decoder_checkpoint())) load_checkpoint(work_.decoder_checkpoint(), c);
     model_->vqvae()->eval();
     vq_loaded_ = true;
   }
@@ -200,12 +221,14 @@ int train_main(int argc, char **argv) {
     const auto start = Clock::now();
     if (o.stage == "all" && !o.resume) {
       // A fresh retraining must not pick up an older run's checkpoints or tokens.
-      for (const char *f : {"vq.ckpt", "tokens.pt", "transformer.ckpt"}) fs::remove(o.work / f);
+      for (const char *f : {"vq.ckpt", "tokens.pt", "transformer.ckpt", "vq_decoder.ckpt"})
+        fs::remove(o.work / f);
     }
     Trainer trainer(o);
     if (o.stage == "vq" || o.stage == "all") trainer.vq();
     if (o.stage == "tokens" || o.stage == "all") trainer.tokens();
     if (o.stage == "transformer" || o.stage == "all") trainer.transformer();
+    if (o.stage == "decoder" || o.stage == "all") trainer.decoder();
     if (o.stage == "export" || o.stage == "all") trainer.export_model();
     std::fprintf(stderr, "amused-train %s: done in %.1f min\n", o.stage.c_str(),
                  std::chrono::duration<double>(Clock::now() - start).count() / 60.0);

@@ -19,8 +19,10 @@ stages:
   vq           the VQ-GAN (encoder, codebook, decoder) on random 64x64 crops
   tokens       encode the transformer's training scenes with the trained VQ
   transformer  the text encoder and the U-ViT (masked-token cross-entropy)
+  decoder      fine-tune the VQ decoder on whole scenes, codes frozen (token ids keep
+               their meaning, so it runs after the transformer)
   export       write the trained model in the diffusers layout (--out)
-  all          vq, tokens, transformer and export: the whole retraining
+  all          vq, tokens, transformer, decoder and export: the whole retraining
 
 options:
   --work DIR               checkpoints and token dataset (default: train-work in the
@@ -41,6 +43,8 @@ options:
   --transformer-steps N    transformer step budget (default: none)
   --batch N                transformer batch (default 32)
   --lr X                   transformer peak learning rate (default 1e-3)
+  --decoder-minutes M      decoder fine-tuning time budget (default 4)
+  --decoder-steps N        decoder fine-tuning step budget (default: none)
   --cond-dropout P         empty-prompt share for guidance (default 0.1)
   --bf16                   bf16 autocast for the transformer stage
   --checkpoint-minutes M   between checkpoints (default 4)
@@ -62,7 +66,7 @@ TrainOptions parse_train_options(int argc, char **argv) {
     std::exit(0);
   }
   if (o.stage != "vq" && o.stage != "tokens" && o.stage != "transformer" && o.stage != "export" &&
-      o.stage != "all")
+      o.stage != "decoder" && o.stage != "all")
     throw Error("unknown stage '" + o.stage + "'\n" + train_usage());
 
   using Setter = std::function<void(const std::string &)>;
@@ -97,6 +101,10 @@ TrainOptions parse_train_options(int argc, char **argv) {
       {"--tokens", [&](const std::string &v) { o.token_count = integer("--tokens", v); }},
       {"--transformer-minutes",
        [&](const std::string &v) { o.transformer_minutes = number("--transformer-minutes", v); }},
+      {"--decoder-minutes",
+       [&](const std::string &v) { o.decoder_minutes = number("--decoder-minutes", v); }},
+      {"--decoder-steps",
+       [&](const std::string &v) { o.decoder_steps = integer("--decoder-steps", v); }},
       {"--transformer-steps",
        [&](const std::string &v) { o.transformer_steps = integer("--transformer-steps", v); }},
       {"--batch", [&](const std::string &v) { o.batch = int(integer("--batch", v)); }},

@@ -33,6 +33,9 @@ struct TrainOptions {
   double cond_dropout = 0.1;
   bool bf16 = false;
 
+  double decoder_minutes = 4;
+  int64_t decoder_steps = 0;
+
   double checkpoint_minutes = 4;
   bool fp16_export = true;
 };
