@@ -5,7 +5,9 @@
 //
 // Most runs use the small test model (tests/data/amused-tiny, 32x32 frames); the ones
 // marked "default model" set no `model` property, so they use the embedded default model,
-// whatever size it makes (read from the model itself).
+// whatever size it makes (read from the model itself). What the default model draws is not
+// known here (it is retrained now and then), so with it the frames must be real pictures
+// and not all the same, but a pan is not required to change every frame.
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
@@ -129,7 +131,7 @@ TEST_F(Pipelines, PromoWithTheDefaultModel) {
   EXPECT_EQ(d.frames.size(), 4u);
   ASSERT_TRUE(d.duration.has_value());
   EXPECT_NEAR(*d.duration, 4 / 8.0, 0.1) << "8 fps by default";
-  expect_real_content(d.frames, true);
+  expect_real_content(d.frames, false);
 }
 
 // A source clip for restyling: videotestsrc's moving ball, odd size, I420, in ProRes.
@@ -221,7 +223,7 @@ TEST_F(Examples, PromoScriptWithTheDefaultModel) {
   const auto d = decode_video(out);
   EXPECT_EQ(d.width, default_model_size().first);
   EXPECT_EQ(d.frames.size(), 3u);
-  expect_real_content(d.frames, true);
+  expect_real_content(d.frames, false);
 }
 
 TEST_F(Examples, RestyleScript) {
