@@ -42,6 +42,17 @@ double rss_mb() {
 
 void check_growth(const char *what, double warm_mb, double end_mb) {
   const double bound = warm_mb * kGrowthFraction + kGrowthSlackMb;
+#ifdef __SANITIZE_ADDRESS__
+  // Under AddressSanitizer the RSS is mostly its quarantine (freed blocks held back, up to
+  // 256 MB, to catch use-after-free) and grows while that fills: measured +46 MB over 900
+  // amusedstylize buffers with no leak. The figures are printed; LeakSanitizer, which fails
+  // the test on any unreleased block at exit, does the checking there.
+  g_print(
+      "soak %s: RSS %.1f MB after warm-up, %.1f MB at the end: %+.2f MB (not checked "
+      "under ASan; bound %.2f MB without it)\n",
+      what, warm_mb, end_mb, end_mb - warm_mb, bound);
+  return;
+#endif
   g_print("soak %s: RSS %.1f MB after warm-up, %.1f MB at the end: %+.2f MB (bound %.2f MB)\n",
           what, warm_mb, end_mb, end_mb - warm_mb, bound);
   fail_unless(end_mb - warm_mb < bound, "%s: RSS grew by %.2f MB (from %.1f to %.1f), bound %.2f",
