@@ -24,4 +24,4 @@ echo "== reference ($DTYPE, $OMP_NUM_THREADS threads)"
   DTYPE=$PYDTYPE /usr/bin/python3 "$REFERENCE/time_amused256.py"
 echo "== libamused ($DTYPE, $OMP_NUM_THREADS threads)"
 /usr/bin/time -f "libamused peak RSS %M KB, wall %e s" \
-  ./build/bench/amused-bench-image --precision "$DTYPE" --runs 1 --threads "$OMP_NUM_THREADS"
+  ${BUILD:-./build}/bench/amused-bench-image --precision "$DTYPE" --runs 1 --threads "$OMP_NUM_THREADS"
