@@ -6,7 +6,6 @@
 #include "golden.h"
 #include "pipeline/model.h"
 #include "pipeline/sampling_loop.h"
-#include "amused.h"
 
 namespace amused {
 namespace {
