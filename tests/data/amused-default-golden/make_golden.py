@@ -5,9 +5,10 @@ computing in fp32 from the fp16 weight files as the engine does on CPU.
 
 It shows that diffusers itself loads and runs the model the project trains, and gives
 tests/train a reference the engine did not produce. Rerun it after retraining the model,
-with the reference environment of ../shared/reference (no network):
+in an environment with the reference implementation installed (diffusers v0.27.2,
+transformers v4.38.2, Debian's torch; no network):
 
-    HF_HUB_OFFLINE=1 PYTHONPATH=$REF/site /usr/bin/python3 make_golden.py \
+    HF_HUB_OFFLINE=1 PYTHONPATH=<reference site-packages> /usr/bin/python3 make_golden.py \
         ../../../models/amused-default .
 
 Writes golden.json (prompt, seed, steps, guidance, token grid [rows][cols] per case) and
@@ -25,8 +26,8 @@ from PIL import Image
 
 def compat_added_token():
     """transformers 4.38 without the optional `tokenizers` package falls back to an unhashable
-    dataclass AddedToken, which breaks the slow CLIPTokenizer (as in the reference harness of
-    ../shared/reference): give it hash/eq on its content. No numerical code is touched."""
+    dataclass AddedToken, which breaks the slow CLIPTokenizer (the project's reference harness
+    does the same): give it hash/eq on its content. No numerical code is touched."""
     import transformers.tokenization_utils_base as tub
     from transformers.utils import is_tokenizers_available
 
