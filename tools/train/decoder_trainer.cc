@@ -16,10 +16,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
 // Scenes of this stage come after every index the VQ stage can draw from the same stream,
 // so the decoder sees new pictures.
 constexpr int64_t kFirstScene = 100'000'000;

@@ -13,6 +13,11 @@
 
 namespace amused::train {
 
+// Seconds of steady-clock time since `t` (the stages' time budgets and checkpoints).
+inline double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 class TrainProgress {
  public:
   TrainProgress(std::string label, double log_seconds = 30.0, std::FILE *stream = stderr);

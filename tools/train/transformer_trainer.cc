@@ -17,10 +17,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
 // Turns CPU autocast on for its lifetime (bf16 matmuls/convolutions, fp32 elsewhere).
 class CpuAutocast {
  public:

@@ -20,10 +20,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
 // The codebook and its moving averages.
 struct Codebook {
   torch::Tensor weight;       // the module's parameter [K,D], unit rows
