@@ -52,10 +52,16 @@ gboolean FrameTimes::record(double seconds) {
   total_ms_ += last_ms_;
   ++frames_;
   worst_s_ = std::max(worst_s_, seconds);
-  estimate_s_ = estimate_s_ < 0.0 ? seconds : 0.75 * estimate_s_ + 0.25 * seconds;
+  recent_s_[recent_next_] = seconds;
+  recent_next_ = (recent_next_ + 1) % kWindow;
+  recent_count_ = std::min(recent_count_ + 1, kWindow);
+  // Until the window has filled once, the warm-up estimate still counts.
+  const double window_max = *std::max_element(recent_s_.begin(), recent_s_.begin() + recent_count_);
+  estimate_s_ = recent_count_ < kWindow ? std::max(window_max, estimate_s_) : window_max;
   if (reported_s_ < 0.0) return FALSE;  // nobody asked yet: nothing to correct
   const double moved = std::abs(estimate_s_ - reported_s_);
-  return moved > 0.2 * reported_s_ && moved > 0.0005;
+  if (moved <= 0.0005) return FALSE;
+  return estimate_s_ > 1.2 * reported_s_ || estimate_s_ < 0.5 * reported_s_;
 }
 
 void FrameTimes::report(GstClockTime *min, GstClockTime *max) {

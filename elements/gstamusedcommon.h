@@ -15,6 +15,7 @@
 
 #include <gst/gst.h>
 
+#include <array>
 #include <memory>
 #include <string>
 
@@ -91,8 +92,9 @@ class FrameTimes {
   void reset();
   // Seeds the latency estimate before the first frame (from the warm-up pass).
   void set_estimate(double seconds);
-  // Records one frame. Returns TRUE when the latency estimate moved by more than a fifth
-  // from the value last reported, i.e. the element should post a LATENCY message.
+  // Records one frame. Returns TRUE when the element should post a LATENCY message: the
+  // estimate rose more than a fifth above the value last reported (frames would be late), or
+  // fell below half of it (the pipeline waits needlessly).
   gboolean record(double seconds);
   void record_skipped() { ++skipped_; }
 
@@ -100,15 +102,21 @@ class FrameTimes {
   double average_ms() const { return frames_ ? total_ms_ / static_cast<double>(frames_) : 0.0; }
   guint64 frames() const { return frames_; }
   guint64 skipped() const { return skipped_; }
-  // Latency to report: the recent per-frame time (exponential average over about four
-  // frames) as minimum, the slowest frame seen as maximum. NONE before any measurement.
-  // Marks the values as reported.
+  // Latency to report: the slowest of the recent frames as minimum, the slowest frame seen
+  // as maximum. NONE before any measurement. Marks the values as reported.
+  //
+  // A maximum over a window, not an average: with a moving camera, frames alternate between
+  // expensive ones (new tokens to generate) and nearly free ones, and an average would swing
+  // with them, re-posting LATENCY on almost every frame and still undercounting the slow ones.
   void report(GstClockTime *min, GstClockTime *max);
   gboolean has_estimate() const { return estimate_s_ >= 0.0; }
 
  private:
   double last_ms_ = 0.0, total_ms_ = 0.0;
   guint64 frames_ = 0, skipped_ = 0;
+  static constexpr size_t kWindow = 16;
+  std::array<double, kWindow> recent_s_{};
+  size_t recent_count_ = 0, recent_next_ = 0;
   double estimate_s_ = -1.0, worst_s_ = 0.0, reported_s_ = -1.0;
 };
 

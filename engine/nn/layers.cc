@@ -78,6 +78,10 @@ LayerNormImpl::LayerNormImpl(int64_t dim, double eps, bool elementwise_affine, b
 }
 
 torch::Tensor LayerNormImpl::forward(const torch::Tensor &x) {
+  // Under CPU autocast (training in bf16) a bf16 activation meets fp32 parameters, which
+  // libtorch 1.13's layer_norm_cpu refuses; normalising in fp32 is what autocast wants anyway.
+  if (weight.defined() && x.scalar_type() != weight.scalar_type())
+    return torch::layer_norm(x.to(weight.scalar_type()), {dim_}, weight, bias, eps_);
   return torch::layer_norm(x, {dim_}, weight, bias, eps_);
 }
 

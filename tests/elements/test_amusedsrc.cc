@@ -425,6 +425,38 @@ GST_START_TEST(test_latency_live) {
 }
 GST_END_TEST;
 
+// A panning camera makes frames alternate between expensive ones (a token column to
+// generate) and nearly free ones. The reported latency is the slowest recent frame, so it
+// holds steady: LATENCY is not re-posted frame after frame.
+GST_START_TEST(test_latency_steady_while_panning) {
+  GstElement *pipeline = parse(
+      "amusedsrc name=src is-live=true model=@TINY@ steps=12 num-buffers=64 "
+      "camera-motion=pan-right motion-speed=1 ! video/x-raw,framerate=30/1 ! fakesink sync=true");
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  int latency_messages = 0;
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop_filtered(
+        bus, 60 * GST_SECOND,
+        static_cast<GstMessageType>(GST_MESSAGE_LATENCY | GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    fail_unless(msg != nullptr, "no EOS from a live panning amusedsrc");
+    const GstMessageType type = GST_MESSAGE_TYPE(msg);
+    if (type == GST_MESSAGE_LATENCY) {
+      ++latency_messages;
+      gst_bin_recalculate_latency(GST_BIN(pipeline));  // as an application should
+    }
+    gst_message_unref(msg);
+    fail_if(type == GST_MESSAGE_ERROR, "error while panning");
+    if (type == GST_MESSAGE_EOS) break;
+  }
+  // Warm-up estimate -> first real frames may move it once or twice; 64 frames must not.
+  fail_unless(latency_messages <= 3, "%d LATENCY messages over 64 frames", latency_messages);
+  shut_down(pipeline);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+}
+GST_END_TEST;
+
 // A live source whose frames take longer than a frame period skips the slots that passed,
 // counts them and says so in a QoS message.
 GST_START_TEST(test_live_skips_late_slots) {
@@ -565,6 +597,7 @@ static Suite *amusedsrc_suite(void) {
   tcase_add_test(tc, test_null_in_the_middle_of_a_frame);
   tcase_add_test(tc, test_latency_query_non_live);
   tcase_add_test(tc, test_latency_live);
+  tcase_add_test(tc, test_latency_steady_while_panning);
   tcase_add_test(tc, test_live_skips_late_slots);
   tcase_add_test(tc, test_model_and_device_fixed_while_playing);
   tcase_add_test(tc, test_error_missing_model_folder);

@@ -119,7 +119,7 @@ TEST(TinyTraining, VqLossFalls) {
   EXPECT_TRUE(torch::allclose(norms, torch::ones_like(norms), 1e-4, 1e-4));
 }
 
-TEST(TinyTraining, TransformerLossFalls) {
+void expect_transformer_loss_falls(bool bf16) {
   TempDir tmp;
   auto m = tiny_model(tmp.path());
   train::train_vq(m->vqvae(), vq_options(tmp.path() / "vq.ckpt", 20));
@@ -127,12 +127,18 @@ TEST(TinyTraining, TransformerLossFalls) {
   ASSERT_EQ(data.tokens.size(0), 64);
   ASSERT_EQ(data.tokens.size(1), 8);
   const double before = transformer_loss(*m, data);
+  auto o = transformer_options(tmp.path() / "t.ckpt", 40);
+  o.bf16 = bf16;
   train::train_transformer(m->text_encoder(), m->transformer(), data,
-                           m->tokenizer().encode_padded(""),
-                           transformer_options(tmp.path() / "t.ckpt", 40));
+                           m->tokenizer().encode_padded(""), o);
   const double after = transformer_loss(*m, data);
   EXPECT_LT(after, before - 0.3) << "before " << before << " after " << after;
 }
+
+TEST(TinyTraining, TransformerLossFalls) { expect_transformer_loss_falls(false); }
+
+// bf16 autocast (--bf16): layer norms meet bf16 activations with fp32 weights.
+TEST(TinyTraining, TransformerLossFallsUnderBf16Autocast) { expect_transformer_loss_falls(true); }
 
 // An interrupted run that resumes ends with the weights of an uninterrupted one.
 TEST(TinyTraining, ResumeContinuesFromSavedStep) {

@@ -41,7 +41,7 @@ options:
   --tokens N               training scenes for the transformer (default 16000)
   --transformer-minutes M  transformer time budget (default 55)
   --transformer-steps N    transformer step budget (default: none)
-  --batch N                transformer batch (default 32)
+  --batch N                transformer batch (default 16)
   --lr X                   transformer peak learning rate (default 1e-3)
   --decoder-minutes M      decoder fine-tuning time budget (default 4)
   --decoder-steps N        decoder fine-tuning step budget (default: none)
