@@ -20,8 +20,8 @@
  * change while PLAYING; they apply from the next frame (which becomes a new anchor). The
  * model is loaded when the element goes to PAUSED, followed by a short warm-up pass so the
  * first frame is not an outlier. Every buffer carries a #GstAmusedMeta (seed, steps, prompt
- * hash, generation time). LATENCY queries are answered with the measured per-frame time
- * and a LATENCY message is posted when it changes notably.
+ * hash, generation time). LATENCY queries are answered with the slowest of the recent
+ * frames, and a LATENCY message is posted when that rises by a fifth or halves.
  *
  * Seeking is only supported to the start of the stream: frame k is generated from frame
  * k - 1, so there is no way to jump to a later frame without generating the ones before.

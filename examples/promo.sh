@@ -23,7 +23,9 @@ out=${1:-promo.mp4}
 prompt=${PROMPT:-a red car on a road under a sunset sky with mountains}
 
 # `model=` only when MODEL is set: without it the element uses the embedded default model.
-set -- amusedsrc prompt="$prompt" seed="${SEED:-3}" camera-motion=pan-right \
+# guidance-scale 4: the small default model is trained for it (10, diffusers' default for
+# amused-256/512, over-steers it into noise).
+set -- amusedsrc prompt="$prompt" seed="${SEED:-3}" guidance-scale="${GUIDANCE:-4}" camera-motion=pan-right \
   motion-speed="${MOTION_SPEED:-2}" num-buffers="${FRAMES:-48}"
 if [ -n "${MODEL:-}" ]; then set -- "$@" model="$MODEL"; fi
 
