@@ -114,7 +114,7 @@ GST_END_TEST;
 
 GST_START_TEST(test_caps_refuse_impossible_size) {
   expect_error("amusedsrc model=@TINY@ num-buffers=3 ! video/x-raw,width=30,height=30 ! fakesink",
-               "amusedsrc0", {"30", "multiples of 4"});
+               "amusedsrc", {"30", "multiples of 4"});
 }
 GST_END_TEST;
 
@@ -528,7 +528,7 @@ static std::string temp_dir() {
 }
 
 GST_START_TEST(test_error_missing_model_folder) {
-  expect_error("amusedsrc model=/nonexistent/amused-model num-buffers=1 ! fakesink", "amusedsrc0",
+  expect_error("amusedsrc model=/nonexistent/amused-model num-buffers=1 ! fakesink", "amusedsrc",
                {"/nonexistent/amused-model", "does not exist"});
 }
 GST_END_TEST;
@@ -536,7 +536,7 @@ GST_END_TEST;
 GST_START_TEST(test_error_broken_model_index) {
   const std::string dir = temp_dir();
   std::ofstream(dir + "/model_index.json") << "{ this is not json";
-  expect_error("amusedsrc model=" + dir + " num-buffers=1 ! fakesink", "amusedsrc0",
+  expect_error("amusedsrc model=" + dir + " num-buffers=1 ! fakesink", "amusedsrc",
                {dir, "model_index.json"});
 }
 GST_END_TEST;
@@ -559,19 +559,19 @@ GST_START_TEST(test_error_truncated_weights) {
       g_file_set_contents((dir + "/transformer/diffusion_pytorch_model.safetensors").c_str(),
                           weights, static_cast<gssize>(size / 2), nullptr));
   g_free(weights);
-  expect_error("amusedsrc model=" + dir + " num-buffers=1 ! fakesink", "amusedsrc0",
+  expect_error("amusedsrc model=" + dir + " num-buffers=1 ! fakesink", "amusedsrc",
                {dir, "diffusion_pytorch_model.safetensors"});
 }
 GST_END_TEST;
 
 GST_START_TEST(test_error_device_cuda) {
-  expect_error("amusedsrc model=@TINY@ device=cuda num-buffers=1 ! fakesink", "amusedsrc0",
+  expect_error("amusedsrc model=@TINY@ device=cuda num-buffers=1 ! fakesink", "amusedsrc",
                {"cuda", "not available"});
 }
 GST_END_TEST;
 
 GST_START_TEST(test_error_device_nonsense) {
-  expect_error("amusedsrc model=@TINY@ device=toaster num-buffers=1 ! fakesink", "amusedsrc0",
+  expect_error("amusedsrc model=@TINY@ device=toaster num-buffers=1 ! fakesink", "amusedsrc",
                {"toaster"});
 }
 GST_END_TEST;

@@ -372,7 +372,7 @@ GST_START_TEST(test_error_missing_mask) {
   expect_error(
       "videotestsrc num-buffers=2 ! video/x-raw,format=RGB,width=32,height=32 ! "
       "amusedstylize model=@TINY@ mask=/nonexistent/mask.png ! fakesink",
-      "amusedstylize0", {"/nonexistent/mask.png"});
+      "amusedstylize", {"/nonexistent/mask.png"});
 }
 GST_END_TEST;
 
@@ -382,7 +382,7 @@ GST_START_TEST(test_error_mask_not_a_png) {
       "videotestsrc num-buffers=2 ! video/x-raw,format=RGB,width=32,height=32 ! "
       "amusedstylize model=@TINY@ mask=" +
           path + " ! fakesink",
-      "amusedstylize0", {path, "PNG"});
+      "amusedstylize", {path, "PNG"});
 }
 GST_END_TEST;
 
@@ -390,7 +390,7 @@ GST_START_TEST(test_error_missing_model_folder) {
   expect_error(
       "videotestsrc num-buffers=2 ! video/x-raw,format=RGB,width=32,height=32 ! "
       "amusedstylize model=/nonexistent/amused-model ! fakesink",
-      "amusedstylize0", {"/nonexistent/amused-model", "does not exist"});
+      "amusedstylize", {"/nonexistent/amused-model", "does not exist"});
 }
 GST_END_TEST;
 
@@ -398,7 +398,7 @@ GST_START_TEST(test_error_device_cuda) {
   expect_error(
       "videotestsrc num-buffers=2 ! video/x-raw,format=RGB,width=32,height=32 ! "
       "amusedstylize model=@TINY@ device=cuda:0 ! fakesink",
-      "amusedstylize0", {"cuda:0", "not available"});
+      "amusedstylize", {"cuda:0", "not available"});
 }
 GST_END_TEST;
 
