@@ -42,36 +42,38 @@ Settings::Settings() : model(default_model()) {}
 
 void FrameTimes::reset() { *this = FrameTimes(); }
 
-void FrameTimes::set_estimate(double seconds) {
-  estimate_s_ = seconds;
-  worst_s_ = std::max(worst_s_, seconds);
-}
+void FrameTimes::set_estimate(double seconds) { remember(seconds); }
 
 gboolean FrameTimes::record(double seconds) {
   last_ms_ = seconds * 1000.0;
   total_ms_ += last_ms_;
   ++frames_;
+  remember(seconds);
+  if (reported_s_ < 0.0) return FALSE;  // nobody asked yet: nothing to correct
+  const double estimate = estimate_s();
+  if (std::abs(estimate - reported_s_) <= 0.0005) return FALSE;
+  return estimate > 1.2 * reported_s_ || estimate < 0.5 * reported_s_;
+}
+
+void FrameTimes::remember(double seconds) {
   worst_s_ = std::max(worst_s_, seconds);
   recent_s_[recent_next_] = seconds;
   recent_next_ = (recent_next_ + 1) % kWindow;
   recent_count_ = std::min(recent_count_ + 1, kWindow);
-  // Until the window has filled once, the warm-up estimate still counts.
-  const double window_max = *std::max_element(recent_s_.begin(), recent_s_.begin() + recent_count_);
-  estimate_s_ = recent_count_ < kWindow ? std::max(window_max, estimate_s_) : window_max;
-  if (reported_s_ < 0.0) return FALSE;  // nobody asked yet: nothing to correct
-  const double moved = std::abs(estimate_s_ - reported_s_);
-  if (moved <= 0.0005) return FALSE;
-  return estimate_s_ > 1.2 * reported_s_ || estimate_s_ < 0.5 * reported_s_;
+}
+
+double FrameTimes::estimate_s() const {
+  return *std::max_element(recent_s_.begin(), recent_s_.begin() + recent_count_);
 }
 
 void FrameTimes::report(GstClockTime *min, GstClockTime *max) {
-  if (estimate_s_ < 0.0) {
+  if (!has_estimate()) {
     *min = *max = GST_CLOCK_TIME_NONE;
     return;
   }
-  reported_s_ = estimate_s_;
-  *min = static_cast<GstClockTime>(estimate_s_ * GST_SECOND);
-  *max = static_cast<GstClockTime>(std::max(worst_s_, estimate_s_) * GST_SECOND);
+  reported_s_ = estimate_s();
+  *min = static_cast<GstClockTime>(reported_s_ * GST_SECOND);
+  *max = static_cast<GstClockTime>(worst_s_ * GST_SECOND);  // worst_s_ >= every recent time
 }
 
 void install_common_properties(GObjectClass *klass) {

@@ -90,7 +90,8 @@ struct Settings {
 class FrameTimes {
  public:
   void reset();
-  // Seeds the latency estimate before the first frame (from the warm-up pass).
+  // Seeds the latency estimate before the first frame (from the warm-up pass); it counts as
+  // one of the recent frames.
   void set_estimate(double seconds);
   // Records one frame. Returns TRUE when the element should post a LATENCY message: the
   // estimate rose more than a fifth above the value last reported (frames would be late), or
@@ -109,15 +110,18 @@ class FrameTimes {
   // expensive ones (new tokens to generate) and nearly free ones, and an average would swing
   // with them, re-posting LATENCY on almost every frame and still undercounting the slow ones.
   void report(GstClockTime *min, GstClockTime *max);
-  gboolean has_estimate() const { return estimate_s_ >= 0.0; }
+  gboolean has_estimate() const { return recent_count_ > 0; }
 
  private:
+  void remember(double seconds);
+  double estimate_s() const;  // the slowest recent frame; needs has_estimate()
+
   double last_ms_ = 0.0, total_ms_ = 0.0;
   guint64 frames_ = 0, skipped_ = 0;
   static constexpr size_t kWindow = 16;
   std::array<double, kWindow> recent_s_{};
   size_t recent_count_ = 0, recent_next_ = 0;
-  double estimate_s_ = -1.0, worst_s_ = 0.0, reported_s_ = -1.0;
+  double worst_s_ = 0.0, reported_s_ = -1.0;
 };
 
 void install_common_properties(GObjectClass *klass);
