@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -181,7 +182,7 @@ int main(int argc, char **argv) {
   std::string out = "", precision = "fp32";
   int frames = 48;
   double speed = 2;
-  double guidance = 10;  // diffusers' default; the small default model wants ~4
+  std::optional<double> guidance;  // unset: the model's recommended scale
   uint64_t seed = 7;
   for (int i = 1; i < argc; ++i) {
     auto next = [&]() -> std::string {
@@ -232,15 +233,16 @@ int main(int argc, char **argv) {
     p.generate.prompt = prompt;
     p.generate.seed = seed;
     p.generate.guidance_scale = guidance;
+    const ModelInfo info = describe(*model);
     p.camera_motion = CameraMotion::kPanRight;
     p.motion_speed = speed;
     std::vector<ModeResult> results;
     for (const Mode &m : kModes) results.push_back(run(model, m, p, frames));
 
-    const ModelInfo info = describe(*model);
     std::printf("%s, %dx%d, %d frames, pan-right %.2f px/frame, guidance %g, %s, %d threads\n\n",
-                what.c_str(), info.native_width, info.native_height, frames, speed, guidance,
-                precision.c_str(), at::get_num_threads());
+                what.c_str(), info.native_width, info.native_height, frames, speed,
+                guidance.value_or(info.default_guidance_scale), precision.c_str(),
+                at::get_num_threads());
     std::printf(
         "| mode | frames/s | speed-up | shared-region error (0..255) | shared tokens changed | "
         "seam step ratio |\n");

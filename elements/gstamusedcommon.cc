@@ -130,8 +130,9 @@ void install_common_properties(GObjectClass *klass) {
       klass, PROP_GUIDANCE_SCALE,
       g_param_spec_double("guidance-scale", "Guidance scale",
                           "Classifier-free guidance scale (on when > 1; doubles the work per "
-                          "step). Changes apply from the next frame",
-                          0.0, MAX_GUIDANCE_SCALE, DEFAULT_GUIDANCE_SCALE, playing));
+                          "step); -1 = the model's recommended scale (4 for the default model, "
+                          "10 for amused-256/512). Changes apply from the next frame",
+                          MIN_GUIDANCE_SCALE, MAX_GUIDANCE_SCALE, DEFAULT_GUIDANCE_SCALE, playing));
   g_object_class_install_property(
       klass, PROP_CROSS_FRAME_ATTENTION,
       g_param_spec_enum("cross-frame-attention", "Cross-frame attention",

@@ -56,7 +56,9 @@ enum CommonProp : guint {
 #define DEFAULT_STEPS 12
 #define MIN_STEPS 1
 #define MAX_STEPS 1000
-#define DEFAULT_GUIDANCE_SCALE 10.0
+// Negative = the model's recommended scale (generation_config.json; 10 for real aMUSEd).
+#define DEFAULT_GUIDANCE_SCALE -1.0
+#define MIN_GUIDANCE_SCALE -1.0
 #define MAX_GUIDANCE_SCALE 100.0
 #define DEFAULT_CROSS_FRAME_ATTENTION GST_AMUSED_CROSS_FRAME_ATTENTION_FIRST
 #define DEFAULT_REUSE_TOKENS TRUE

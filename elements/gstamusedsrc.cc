@@ -25,6 +25,7 @@
  *
  * Seeking is only supported to the start of the stream: frame k is generated from frame
  * k - 1, so there is no way to jump to a later frame without generating the ones before.
+ * Other seeks are refused before anything is flushed, so the stream goes on undisturbed.
  *
  * ## Example launch line
  * |[
@@ -152,6 +153,7 @@ static gboolean gst_amused_src_unlock(GstBaseSrc *bsrc);
 static gboolean gst_amused_src_unlock_stop(GstBaseSrc *bsrc);
 static gboolean gst_amused_src_is_seekable(GstBaseSrc *bsrc);
 static gboolean gst_amused_src_do_seek(GstBaseSrc *bsrc, GstSegment *segment);
+static gboolean gst_amused_src_event(GstBaseSrc *bsrc, GstEvent *event);
 static gboolean gst_amused_src_query(GstBaseSrc *bsrc, GstQuery *query);
 static GstFlowReturn gst_amused_src_fill(GstPushSrc *psrc, GstBuffer *buffer);
 
@@ -213,6 +215,7 @@ static void gst_amused_src_class_init(GstAmusedSrcClass *klass) {
   basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR(gst_amused_src_unlock_stop);
   basesrc_class->is_seekable = GST_DEBUG_FUNCPTR(gst_amused_src_is_seekable);
   basesrc_class->do_seek = GST_DEBUG_FUNCPTR(gst_amused_src_do_seek);
+  basesrc_class->event = GST_DEBUG_FUNCPTR(gst_amused_src_event);
   basesrc_class->query = GST_DEBUG_FUNCPTR(gst_amused_src_query);
   pushsrc_class->fill = GST_DEBUG_FUNCPTR(gst_amused_src_fill);
 
@@ -475,7 +478,7 @@ static amused::VideoParams make_params(const SrcState &st, int width, int height
   p.generate.negative_prompt = s.negative_prompt;
   p.generate.seed = s.seed;
   p.generate.steps = s.steps;
-  p.generate.guidance_scale = s.guidance_scale;
+  if (s.guidance_scale >= 0.0) p.generate.guidance_scale = s.guidance_scale;
   p.generate.width = width;
   p.generate.height = height;
   p.cross_frame_attention = static_cast<amused::CrossFrameAttention>(s.cross_frame_attention);
@@ -617,6 +620,28 @@ static gboolean gst_amused_src_do_seek(GstBaseSrc *bsrc, GstSegment *segment) {
   GST_OBJECT_UNLOCK(self);
   if (st.session) st.session->reset();
   return TRUE;
+}
+
+// Refuses seeks other than to the start before the base class acts on them: it flushes
+// first and asks do_seek() afterwards, and after a refused flushing seek its streaming
+// thread would resume without a new segment ("data flow before segment event").
+static gboolean gst_amused_src_event(GstBaseSrc *bsrc, GstEvent *event) {
+  if (GST_EVENT_TYPE(event) == GST_EVENT_SEEK) {
+    gdouble rate;
+    GstSeekType start_type, stop_type;
+    gint64 start, stop;
+    gst_event_parse_seek(event, &rate, nullptr, nullptr, &start_type, &start, &stop_type, &stop);
+    const bool restart = rate > 0.0 && (start_type == GST_SEEK_TYPE_NONE ||
+                                        (start_type == GST_SEEK_TYPE_SET && start == 0));
+    if (!restart) {
+      GST_WARNING_OBJECT(bsrc,
+                         "refusing %" GST_PTR_FORMAT
+                         ": generation is sequential, only seeking to 0 (restart) is supported",
+                         event);
+      return FALSE;
+    }
+  }
+  return GST_BASE_SRC_CLASS(parent_class)->event(bsrc, event);
 }
 
 static gboolean gst_amused_src_query(GstBaseSrc *bsrc, GstQuery *query) {

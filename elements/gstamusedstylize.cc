@@ -300,7 +300,7 @@ static amused::StylizeParams make_params(const StylizeState &st) {
   p.generate.negative_prompt = s.negative_prompt;
   p.generate.seed = s.seed;
   p.generate.steps = s.steps;
-  p.generate.guidance_scale = s.guidance_scale;
+  if (s.guidance_scale >= 0.0) p.generate.guidance_scale = s.guidance_scale;
   p.strength = st.strength;
   p.change_threshold = st.change_threshold;
   p.cross_frame_attention = static_cast<amused::CrossFrameAttention>(s.cross_frame_attention);

@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -96,6 +97,7 @@ struct ModelInfo {
   int64_t parameters = 0;   // total parameter count of all components
   std::string device;
   std::string precision;
+  double default_guidance_scale = 10.0;  // what an unset GenerateParams::guidance_scale uses
 };
 ModelInfo describe(const Model &model);
 
@@ -107,8 +109,10 @@ struct GenerateParams {
   std::string negative_prompt;  // empty = the reference's default (an empty prompt)
   uint64_t seed = 0;
   int steps = 12;
-  double guidance_scale = 10.0;  // classifier-free guidance is on when > 1
-  int width = 0;                 // 0 = the model's native size
+  // Classifier-free guidance is on when > 1. Unset: the model's recommended scale
+  // (ModelInfo::default_guidance_scale: generation_config.json, else diffusers' 10).
+  std::optional<double> guidance_scale;
+  int width = 0;  // 0 = the model's native size
   int height = 0;
   int num_images = 1;
   // Micro-conditioning, as AmusedPipeline's defaults.

@@ -51,6 +51,7 @@ ModelInfo describe(const Model &model) {
   info.parameters = model.parameter_count();
   info.device = model.device().str();
   info.precision = model.options().precision == Precision::kBFloat16 ? "bf16" : "fp32";
+  info.default_guidance_scale = model.generation_defaults().guidance_scale;
   return info;
 }
 
@@ -71,10 +72,14 @@ void check_size(const Model &model, int width, int height) {
 std::string GenerateParams::to_string() const {
   std::ostringstream s;
   s << "prompt=\"" << prompt << "\" negative_prompt=\"" << negative_prompt << "\" seed=" << seed
-    << " steps=" << steps << " guidance_scale=" << guidance_scale << " size=" << width << "x"
-    << height << " num_images=" << num_images << " aesthetic_score=" << aesthetic_score << " crop=("
-    << crop_top << "," << crop_left << ") temperature=(" << temperature_start << ","
-    << temperature_end << ")";
+    << " steps=" << steps << " guidance_scale=";
+  if (guidance_scale)
+    s << *guidance_scale;
+  else
+    s << "model's";
+  s << " size=" << width << "x" << height << " num_images=" << num_images
+    << " aesthetic_score=" << aesthetic_score << " crop=(" << crop_top << "," << crop_left
+    << ") temperature=(" << temperature_start << "," << temperature_end << ")";
   return s.str();
 }
 
@@ -89,9 +94,9 @@ Resolved resolve(const Model &model, const GenerateParams &p) {
     throw Error("steps must be between 1 and 1000, got " + std::to_string(p.steps));
   if (p.num_images < 1 || p.num_images > 64)
     throw Error("num_images must be between 1 and 64, got " + std::to_string(p.num_images));
-  if (!(p.guidance_scale >= 0.0) || p.guidance_scale > 100.0)
+  if (p.guidance_scale && (!(*p.guidance_scale >= 0.0) || *p.guidance_scale > 100.0))
     throw Error("guidance_scale must be between 0 and 100, got " +
-                std::to_string(p.guidance_scale));
+                std::to_string(*p.guidance_scale));
   Resolved r{p.width ? p.width : static_cast<int>(model.native_size()),
              p.height ? p.height : static_cast<int>(model.native_size())};
   check_size(model, r.width, r.height);

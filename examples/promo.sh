@@ -23,11 +23,12 @@ out=${1:-promo.mp4}
 prompt=${PROMPT:-a red car on a road under a sunset sky with mountains}
 
 # `model=` only when MODEL is set: without it the element uses the embedded default model.
-# guidance-scale 4: the small default model is trained for it (10, diffusers' default for
-# amused-256/512, over-steers it into noise).
-set -- amusedsrc prompt="$prompt" seed="${SEED:-3}" guidance-scale="${GUIDANCE:-4}" camera-motion=pan-right \
+# Guidance is the model's own (4 for the default model, 10 for amused-256/512) unless
+# GUIDANCE is set.
+set -- amusedsrc prompt="$prompt" seed="${SEED:-3}" camera-motion=pan-right \
   motion-speed="${MOTION_SPEED:-2}" num-buffers="${FRAMES:-48}"
 if [ -n "${MODEL:-}" ]; then set -- "$@" model="$MODEL"; fi
+if [ -n "${GUIDANCE:-}" ]; then set -- "$@" guidance-scale="$GUIDANCE"; fi
 
 gst-launch-1.0 -q -e "$@" ! "video/x-raw,framerate=${FPS:-12}/1" \
   ! videoconvert ! avenc_mpeg4 ! mp4mux ! filesink location="$out"

@@ -22,7 +22,7 @@ if [ "$what" = all ] || [ "$what" = model ]; then
   cat docs/default-model.md
 fi
 if [ "$what" = all ] || [ "$what" = video ]; then
-  "$B/bench/amused-bench-video" --frames 48 --guidance 4 --out docs/images | tee docs/video-bench.md
+  "$B/bench/amused-bench-video" --frames 48 --out docs/images | tee docs/video-bench.md
 fi
 if [ "$what" = all ] || [ "$what" = video-256 ]; then
   # Random weights: the frames are noise, the times and token statistics are real.

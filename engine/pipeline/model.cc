@@ -118,8 +118,10 @@ std::shared_ptr<Model> Model::load(const fs::path &dir, const LoadOptions &optio
     throw Error(dir.string() + ": tokenizer has " + std::to_string(tokenizer.vocab_size()) +
                 " tokens, text_encoder vocab_size is " + std::to_string(text_config.vocab_size));
 
+  const auto generation_defaults = GenerationDefaults::load(dir);
   auto model = std::make_shared<Model>(dir, options, std::move(tokenizer), text_config, uvit_config,
                                        vq_config, scheduler_config);
+  model->generation_defaults_ = generation_defaults;
   checkpoint::load_weights(*model->text_encoder_, dir / "text_encoder", "model");
   checkpoint::load_weights(*model->transformer_, dir / "transformer", "diffusion_pytorch_model");
   checkpoint::load_weights(*model->vqvae_, dir / "vqvae", "diffusion_pytorch_model");

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "amused.h"
+#include "pipeline/generation_defaults.h"
 #include "pipeline/text_cache.h"
 #include "sampling/scheduler.h"
 #include "text/clip_text_model.h"
@@ -51,6 +52,9 @@ class Model {
   vq::VQModel &vqvae() const { return vqvae_; }
   const sampling::SchedulerConfig &scheduler_config() const { return scheduler_config_; }
   TextCache &text_cache() const { return *text_cache_; }
+  const GenerationDefaults &generation_defaults() const { return generation_defaults_; }
+  // For a model being trained: what save() writes to generation_config.json.
+  void set_generation_defaults(const GenerationDefaults &d) { generation_defaults_ = d; }
 
   // Moves to the device, sets eval mode and the matmul backend / precision.
   void prepare_for_inference();
@@ -64,6 +68,7 @@ class Model {
   mutable vq::VQModel vqvae_;
   sampling::SchedulerConfig scheduler_config_;
   std::unique_ptr<TextCache> text_cache_;
+  GenerationDefaults generation_defaults_;
 };
 
 // Fails with a clear message when `device` cannot be used by the running libtorch.

@@ -66,6 +66,7 @@ void Model::save(const fs::path &dir, bool fp16) const {
   write_json(dir / "transformer" / "config.json", transformer_->config().to_json());
   write_json(dir / "vqvae" / "config.json", vqvae_->config().to_json());
   write_json(dir / "scheduler" / "scheduler_config.json", scheduler_config_.to_json());
+  write_json(dir / "generation_config.json", generation_defaults_.to_json());
   write_weights(*text_encoder_, dir / "text_encoder", "model", fp16);
   write_weights(*transformer_, dir / "transformer", "diffusion_pytorch_model", fp16);
   write_weights(*vqvae_, dir / "vqvae", "diffusion_pytorch_model", fp16);

@@ -24,8 +24,8 @@ PromptEmbedding encode_prompt(const Model &model, const std::string &prompt) {
 Conditioning make_conditioning(const Model &model, const GenerateParams &p, int64_t batch,
                                int64_t width, int64_t height) {
   Conditioning c;
-  c.cfg = p.guidance_scale > 1.0;
-  c.guidance_scale = p.guidance_scale;
+  c.guidance_scale = p.guidance_scale.value_or(model.generation_defaults().guidance_scale);
+  c.cfg = c.guidance_scale > 1.0;
   auto positive = encode_prompt(model, p.prompt);
   c.hidden = positive.hidden.repeat({batch, 1, 1});
   c.pooled = positive.pooled.repeat({batch, 1});

@@ -85,7 +85,8 @@ TEST_F(Cli, ImageHelpDocumentsEveryFlagWithItsDefault) {
   }
   EXPECT_GE(options, 17);
   // The pipelines' defaults.
-  for (const char *d : {"default: 12)", "default: 10)", "default: 0)", "default: 0.5, or 1 with"})
+  for (const char *d :
+       {"default: 12)", "default: the model's", "default: 0)", "default: 0.5, or 1 with"})
     EXPECT_NE(r.out.find(d), std::string::npos) << d;
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -128,6 +129,17 @@ class CliParity : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(CliParity, TextToImage) { run_and_check("t2i", args_for("t2i")); }
+
+// Without --guidance-scale the model's own scale applies; these checkpoints have no
+// generation_config.json, so that is diffusers' default, 10, at which the goldens were made.
+TEST_P(CliParity, TextToImageWithoutAGuidanceFlag) {
+  ASSERT_EQ(pipeline_case("t2i")["call_kwargs"]["guidance_scale"].get<double>(), 10.0);
+  auto args = args_for("t2i");
+  const auto flag = std::find(args.begin(), args.end(), "--guidance-scale");
+  ASSERT_NE(flag, args.end());
+  args.erase(flag, flag + 2);
+  run_and_check("t2i", args);
+}
 
 TEST_P(CliParity, TextToImageWithoutGuidanceTwoImages) {
   run_and_check("t2i_nocfg", args_for("t2i_nocfg"));

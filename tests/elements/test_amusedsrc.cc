@@ -317,7 +317,14 @@ GST_START_TEST(test_seek_only_to_start) {
     fail_unless(sample != nullptr);
   }
   fail_unless_equals_uint64(GST_BUFFER_OFFSET(gst_sample_get_buffer(samples[2])), 2);
+  // A refused seek flushes nothing: the stream goes on at the next frame, with its segment.
   fail_if(gst_element_seek_simple(pipeline, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH, GST_SECOND));
+  GstSample *next = nullptr;
+  g_signal_emit_by_name(sink, "pull-sample", &next);
+  fail_unless(next != nullptr);
+  fail_unless_equals_uint64(GST_BUFFER_OFFSET(gst_sample_get_buffer(next)), 3);
+  fail_unless(gst_sample_get_segment(next) != nullptr);
+  gst_sample_unref(next);
   fail_unless(gst_element_seek_simple(pipeline, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH, 0));
   GstSample *again = nullptr;
   g_signal_emit_by_name(sink, "pull-sample", &again);

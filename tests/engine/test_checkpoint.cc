@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <optional>
 
 #include "amused.h"
 #include "checkpoint/safetensors.h"
@@ -246,6 +247,23 @@ TEST_F(BrokenCheckpoint, ConfigMissing) {
   expect_error({"scheduler/scheduler_config.json", "cannot open"});
 }
 
+// generation_config.json (the project's own file beside diffusers' configs) is optional;
+// when present it is checked like any config.
+TEST_F(BrokenCheckpoint, GenerationConfigNotJson) {
+  testing::write_bytes(dir_ / "generation_config.json", "{\"guidance_scale\": ");
+  expect_error({"generation_config.json", "invalid JSON"});
+}
+
+TEST_F(BrokenCheckpoint, GenerationConfigGuidanceOutOfRange) {
+  write_json(dir_ / "generation_config.json", {{"guidance_scale", 250}});
+  expect_error({"generation_config.json", "'guidance_scale'", "between 0 and 100", "250"});
+}
+
+TEST_F(BrokenCheckpoint, GenerationConfigGuidanceNotANumber) {
+  write_json(dir_ / "generation_config.json", {{"guidance_scale", "high"}});
+  expect_error({"generation_config.json", "'guidance_scale'", "\"high\""});
+}
+
 TEST_F(BrokenCheckpoint, ModelIndexMissing) {
   fs::remove(dir_ / "model_index.json");
   expect_error({dir_.string(), "model_index.json"});
@@ -336,6 +354,30 @@ TEST(CheckpointLayouts, Fp16VariantLoadsAndComputesInFloat32) {
   EXPECT_EQ(r.images[0].width, 48);
 }
 
+// An unset guidance scale is the model's: diffusers' 10 without generation_config.json, the
+// file's value with one; an explicit scale still wins.
+TEST(GenerationDefaults, UnsetGuidanceTakesTheModelsScale) {
+  testing::ScratchDir scratch;
+  const fs::path dir = scratch.path() / "model";
+  copy_checkpoint(kData / "amused-tiny", dir);
+  auto tokens = [](const Model &model, std::optional<double> guidance) {
+    GenerateParams p;
+    p.prompt = "a photo of a cat";
+    p.steps = 4;
+    p.guidance_scale = guidance;
+    return text_to_image(model, p).tokens[0].ids;
+  };
+  auto plain = load_model(dir);
+  EXPECT_EQ(describe(*plain).default_guidance_scale, 10.0);
+  EXPECT_EQ(tokens(*plain, std::nullopt), tokens(*plain, 10.0));
+
+  write_json(dir / "generation_config.json", {{"guidance_scale", 2.5}});
+  auto guided = load_model(dir);
+  EXPECT_EQ(describe(*guided).default_guidance_scale, 2.5);
+  EXPECT_EQ(tokens(*guided, std::nullopt), tokens(*guided, 2.5));
+  EXPECT_NE(tokens(*guided, std::nullopt), tokens(*guided, 10.0));
+}
+
 TEST(CheckpointLayouts, SavedModelRoundTrips) {
   testing::ScratchDir scratch;
   auto original = load_model(kData / "amused-tiny");
@@ -348,6 +390,7 @@ TEST(CheckpointLayouts, SavedModelRoundTrips) {
   ASSERT_EQ(a.size(), b.size());
   for (const auto &p : a) EXPECT_TRUE(torch::equal(p.value(), b[p.key()])) << p.key();
   EXPECT_EQ(tokens_of(*loaded), tokens_of(*original));
+  EXPECT_EQ(describe(*loaded).default_guidance_scale, describe(*original).default_guidance_scale);
 }
 
 TEST(CheckpointLayouts, SavedFp16ModelLoads) {

@@ -6,6 +6,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -20,8 +21,10 @@
 #include "tools/train/model_configs.h"
 #include "tools/train/scene_checker.h"
 #include "tools/train/scene_data.h"
+#include "tools/train/scene_layout.h"
 #include "tools/train/scenes.h"
 #include "tools/train/token_dataset.h"
+#include "tools/train/token_weights.h"
 #include "tools/train/train_checkpoint.h"
 #include "tools/train/train_main.h"
 #include "tools/train/transformer_trainer.h"
@@ -141,6 +144,43 @@ TEST(TinyTraining, TransformerLossFalls) { expect_transformer_loss_falls(false);
 TEST(TinyTraining, TransformerLossFallsUnderBf16Autocast) { expect_transformer_loss_falls(true); }
 
 // An interrupted run that resumes ends with the weights of an uninterrupted one.
+// The object masks the transformer's loss weighting uses mark what the generator drew and
+// nothing else: bare sky-and-ground scenes are empty, the sky's top corners are empty
+// unless clouds, sun or moon are drawn, and the subject's column (scene_layout.h) holds
+// whole object tokens.
+TEST(ObjectWeights, MarkWhatTheSceneDraws) {
+  constexpr int64_t kCount = 48, kGrid = 32;
+  const auto fractions = train::object_token_fractions(0, kCount, 128, kGrid);
+  ASSERT_EQ(fractions.sizes(), (std::vector<int64_t>{kCount, kGrid, kGrid}));
+  int subjects = 0;
+  for (int64_t i = 0; i < kCount; ++i) {
+    const uint64_t seed = train::scene_seed(0, train::DataStream::kTokenDataset, i);
+    const auto a = scenes::sample_attributes(seed, scenes::Split::kTrain);
+    const auto f = fractions[i];
+    SCOPED_TRACE(a.to_caption());
+    EXPECT_GE(f.min().item<float>(), 0.0f);
+    EXPECT_LE(f.max().item<float>(), 1.0f);
+    const bool sky_objects = a.clouds || a.celestial != scenes::Celestial::kNone;
+    if (!sky_objects) {
+      EXPECT_EQ(f[0][0].item<float>(), 0.0f);
+      EXPECT_EQ(f[0][kGrid - 1].item<float>(), 0.0f);
+    }
+    if (!sky_objects && a.backdrop == scenes::Backdrop::kNone && !a.has_subject()) {
+      EXPECT_EQ(f.max().item<float>(), 0.0f);
+    }
+    if (a.has_subject()) {
+      ++subjects;
+      const auto p = scenes::subject_placement(a, seed);
+      const int64_t column = std::clamp<int64_t>(int64_t(p.u * kGrid), 0, kGrid - 1);
+      EXPECT_GT(f.slice(0, kGrid / 2).select(1, column).max().item<float>(), 0.9f);
+    }
+  }
+  EXPECT_GT(subjects, kCount / 2);
+  const float share = fractions.mean().item<float>();
+  EXPECT_GT(share, 0.05f);
+  EXPECT_LT(share, 0.5f);
+}
+
 TEST(TinyTraining, ResumeContinuesFromSavedStep) {
   TempDir tmp;
   auto straight = tiny_model(tmp.path() / "a");
@@ -244,12 +284,30 @@ TEST(ShippedModel, FollowsHeldoutPrompts) {
   train::AdherenceOptions a;
   a.count = 16;
   a.steps = 12;
-  a.guidance_scale = 4.0;
-  const auto r = train::prompt_adherence(*model, a);
+  const auto r = train::prompt_adherence(*model, a);  // at the model's own guidance
   const auto baseline = train::prompt_ignoring_baseline(a.count, 128);
   EXPECT_GT(r.fraction(), baseline.fraction() + 0.05)
       << r.correct << "/" << r.checked << " against " << baseline.correct << "/"
       << baseline.checked;
+}
+
+// The shipped folder recommends the guidance its goldens were made at, and a call that leaves
+// the scale unset gets exactly diffusers' output at that scale.
+TEST(ShippedModel, GuidesAtItsRecommendedScale) {
+  const fs::path dir = fs::path(AMUSED_TESTS_DATA_DIR) / "amused-default-golden";
+  std::ifstream in(dir / "golden.json");
+  ASSERT_TRUE(in) << (dir / "golden.json");
+  const auto c = nlohmann::json::parse(in).at("cases").at(0);
+  auto model = load_model(default_model_dir());
+  EXPECT_EQ(describe(*model).default_guidance_scale, c.at("guidance_scale").get<double>());
+  GenerateParams p;
+  p.prompt = c.at("prompt").get<std::string>();
+  p.seed = c.at("seed").get<uint64_t>();
+  p.steps = c.at("steps").get<int>();
+  std::vector<int64_t> expected;
+  for (const auto &row : c.at("tokens"))
+    for (const auto &id : row) expected.push_back(id.get<int64_t>());
+  EXPECT_EQ(text_to_image(*model, p).tokens[0].ids, expected);
 }
 
 // The shipped VQ reconstructs scenes it never saw (held-out attribute combinations, a seed

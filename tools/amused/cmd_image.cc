@@ -56,7 +56,8 @@ void add_options(OptionParser &p, ImageOptions &o) {
   p.add_int("steps", 's', "N", "denoising steps (default: " + std::to_string(g.steps) + ")",
             &g.steps);
   p.add_double("guidance-scale", 'g', "F",
-               "classifier-free guidance, on when > 1 (default: " + number(g.guidance_scale) + ")",
+               "classifier-free guidance, on when > 1 (default: the model's: 4 for the "
+               "default model, 10 for amused-256/512)",
                &g.guidance_scale);
   p.add_int("width", 'W', "W",
             "image width in pixels, a multiple of the model's token size (default: the model's "
@@ -102,9 +103,9 @@ void validate(const OptionParser &p, ImageOptions &o) {
   if (o.output.empty()) throw UsageError("--output is required");
   if (g.steps < 1 || g.steps > 1000)
     throw UsageError("--steps: must be between 1 and 1000, got " + std::to_string(g.steps));
-  if (g.guidance_scale < 0.0 || g.guidance_scale > 100.0)
+  if (g.guidance_scale && (*g.guidance_scale < 0.0 || *g.guidance_scale > 100.0))
     throw UsageError("--guidance-scale: must be between 0 and 100, got " +
-                     number(g.guidance_scale));
+                     number(*g.guidance_scale));
   if (g.num_images < 1 || g.num_images > 64)
     throw UsageError("--num-images: must be between 1 and 64, got " + std::to_string(g.num_images));
   if (g.width < 0) throw UsageError("--width: must be positive, got " + std::to_string(g.width));

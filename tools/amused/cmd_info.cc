@@ -36,6 +36,7 @@ void print_text(const ModelInfo &m) {
   std::printf("parameters:  %s\n", grouped(m.parameters).c_str());
   std::printf("device:      %s\n", m.device.c_str());
   std::printf("precision:   %s\n", m.precision.c_str());
+  std::printf("guidance:    %g unless --guidance-scale is given\n", m.default_guidance_scale);
 }
 
 void print_json(const ModelInfo &m) {
@@ -50,6 +51,7 @@ void print_json(const ModelInfo &m) {
       {"parameters", m.parameters},
       {"device", m.device},
       {"precision", m.precision},
+      {"default_guidance_scale", m.default_guidance_scale},
   };
   std::printf("%s\n", j.dump(2).c_str());
 }

@@ -65,7 +65,9 @@ int run_stylize(int argc, char **argv) {
                &g.negative_prompt);
   p.add_uint64("seed", 0, "N", "random seed (default: 0)", &g.seed);
   p.add_int("steps", 's', "N", "denoising steps for a full restyle (default: 12)", &g.steps);
-  p.add_double("guidance-scale", 'g', "F", "classifier-free guidance (default: 10)",
+  p.add_double("guidance-scale", 'g', "F",
+               "classifier-free guidance, on when > 1 (default: the model's: 4 for the "
+               "default model, 10 for amused-256/512)",
                &g.guidance_scale);
   p.add_double("strength", 0, "F",
                "fraction of the (changed) tokens re-masked and regenerated, 0..1 (default: 0.5)",

@@ -39,7 +39,9 @@ void add_options(OptionParser &p, VideoCommand &o) {
                &g.negative_prompt);
   p.add_uint64("seed", 0, "N", "random seed; frame k uses seed + k (default: 0)", &g.seed);
   p.add_int("steps", 's', "N", "denoising steps of a full frame (default: 12)", &g.steps);
-  p.add_double("guidance-scale", 'g', "F", "classifier-free guidance, on when > 1 (default: 10)",
+  p.add_double("guidance-scale", 'g', "F",
+               "classifier-free guidance, on when > 1 (default: the model's: 4 for the "
+               "default model, 10 for amused-256/512)",
                &g.guidance_scale);
   p.add_int("width", 'W', "W", "frame width (default: the model's native width)", &g.width);
   p.add_int("height", 'H', "H", "frame height (default: the model's native height)", &g.height);

@@ -73,6 +73,10 @@ void OptionParser::add_double(const char *name, char short_name, const char *arg
                               double *target) {
   add(name, short_name, arg, std::move(help), Kind::kDouble, target);
 }
+void OptionParser::add_double(const char *name, char short_name, const char *arg, std::string help,
+                              std::optional<double> *target) {
+  add(name, short_name, arg, std::move(help), Kind::kOptionalDouble, target);
+}
 void OptionParser::add_flag(const char *name, char short_name, std::string help, bool *target) {
   add(name, short_name, nullptr, std::move(help), Kind::kFlag, target);
 }
@@ -121,13 +125,17 @@ std::string OptionParser::apply(const char *flag, const char *value) {
       *static_cast<uint64_t *>(o->target) = v;
       return {};
     }
-    case Kind::kDouble: {
+    case Kind::kDouble:
+    case Kind::kOptionalDouble: {
       char *end = nullptr;
       errno = 0;
       const double v = g_ascii_strtod(value, &end);  // '.' decimal point in every locale
       if (end == value || *end != '\0' || !std::isfinite(v))
         return name + ": expected a number, got " + quoted(value);
-      *static_cast<double *>(o->target) = v;
+      if (o->kind == Kind::kDouble)
+        *static_cast<double *>(o->target) = v;
+      else
+        *static_cast<std::optional<double> *>(o->target) = v;
       return {};
     }
   }

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace amused::cli {
@@ -35,6 +36,9 @@ class OptionParser {
                   uint64_t *target);
   void add_double(const char *name, char short_name, const char *arg, std::string help,
                   double *target);
+  // Stays unset unless given.
+  void add_double(const char *name, char short_name, const char *arg, std::string help,
+                  std::optional<double> *target);
   void add_flag(const char *name, char short_name, std::string help, bool *target);
 
   // Text printed after the options in --help (examples, notes).
@@ -50,7 +54,7 @@ class OptionParser {
   std::string help();  // non-const: the GOption context it builds refers back to us
 
  private:
-  enum class Kind { kString, kInt, kUint64, kDouble, kFlag };
+  enum class Kind { kString, kInt, kUint64, kDouble, kOptionalDouble, kFlag };
   struct Option {
     std::string name;
     char short_name;

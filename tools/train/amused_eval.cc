@@ -2,13 +2,14 @@
 // images with their prompts.
 //
 //   amused-eval [--model DIR] [--grid docs/images/model-grid.png] [--prompts 200]
-//               [--guidance 4] [--steps 12] [--psnr-images 256] [--threads N]
+//               [--guidance G] [--steps 12] [--psnr-images 256] [--threads N]
 //
 // (a) VQ reconstruction PSNR on held-out scenes, (b) prompt adherence on held-out attribute
 // combinations (scene checker, fixed seeds; overall and per attribute), (c) the grid PNG.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "engine/amused.h"
@@ -29,19 +30,21 @@ struct Options {
   int prompts = 200;
   int psnr_images = 256;
   int steps = 12;
-  double guidance = 4.0;
+  std::optional<double> guidance;  // unset: the model's own
   int grid_count = 16;
   int threads = 0;
+  bool train_split = false;
 };
 
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
                "usage: amused-eval [--model DIR] [--grid FILE.png] [--prompts N] [--guidance G]\n"
                "                   [--steps N] [--psnr-images N] [--grid-count N] [--threads N]\n"
-               "                   [--reconstructions FILE.png]\n"
+               "                   [--reconstructions FILE.png] [--train-split]\n"
                "Prints VQ PSNR on held-out scenes and prompt adherence on held-out attribute\n"
                "combinations as a markdown table; --grid writes generated images with prompts.\n"
-               "--prompts 0 measures the VQ only. The model defaults to the shipped one.\n");
+               "--prompts 0 measures the VQ only. The model defaults to the shipped one.\n"
+               "--train-split scores prompts of training combinations instead (diagnostic).\n");
   std::exit(code);
 }
 
@@ -71,6 +74,8 @@ Options parse(int argc, char **argv) {
       o.grid_count = std::stoi(value());
     else if (a == "--threads")
       o.threads = std::stoi(value());
+    else if (a == "--train-split")
+      o.train_split = true;
     else if (a == "--help" || a == "-h")
       usage(0);
     else
@@ -95,6 +100,7 @@ int run(const Options &o) {
     a.count = o.prompts;
     a.steps = o.steps;
     a.guidance_scale = o.guidance;
+    if (o.train_split) a.split = scenes::Split::kTrain;
     media::ProgressBar bar("generating", o.prompts, {"image"});
     a.on_image = [&](int done, int) { bar.update(done); };
     adherence = train::prompt_adherence(*model, a);
@@ -114,8 +120,8 @@ int run(const Options &o) {
   std::printf(
       "| prompt adherence, %d held-out prompts (%d steps, guidance %g, seeds 0..%d) "
       "| **%.1f%%** of %d attributes |\n",
-      adherence.images, o.steps, o.guidance, o.prompts - 1, 100.0 * adherence.fraction(),
-      adherence.checked);
+      adherence.images, o.steps, o.guidance.value_or(info.default_guidance_scale), o.prompts - 1,
+      100.0 * adherence.fraction(), adherence.checked);
   for (size_t i = 0; i < train::kAttributeNames.size(); ++i)
     std::printf("| &nbsp;&nbsp;%s | %.1f%% (%d/%d) |\n", train::kAttributeNames[i],
                 100.0 * adherence.attribute_fraction(i), adherence.attribute_correct[i],
@@ -123,6 +129,12 @@ int run(const Options &o) {
   const auto baseline = train::prompt_ignoring_baseline(o.prompts, info.native_width);
   std::printf("| reference: perfect scenes that ignore the prompt | %.1f%% |\n",
               100.0 * baseline.fraction());
+  const auto ceiling = train::vq_ceiling(*model, o.prompts);
+  std::printf("| reference: the prompts' own scenes through the VQ (encode, decode) | %.1f%% |\n",
+              100.0 * ceiling.fraction());
+  for (size_t i = 0; i < train::kAttributeNames.size(); ++i)
+    std::printf("| &nbsp;&nbsp;%s | %.1f%% |\n", train::kAttributeNames[i],
+                100.0 * ceiling.attribute_fraction(i));
   if (!o.grid.empty()) {
     train::write_grid(adherence.samples, o.grid_count, 4, 2, o.grid);
     std::printf("\nGrid of the first %d prompts: %s\n", std::min(o.grid_count, o.prompts),

@@ -66,15 +66,15 @@ void AdherenceResult::add(AdherenceSample sample, bool keep) {
   if (keep) samples.push_back(std::move(sample));
 }
 
-scenes::SceneAttributes heldout_prompt(uint64_t prompt_seed, int index) {
+scenes::SceneAttributes heldout_prompt(uint64_t prompt_seed, int index, scenes::Split split) {
   return scenes::sample_attributes(scene_seed(prompt_seed, DataStream::kAdherenceEval, index),
-                                   scenes::Split::kHeldout);
+                                   split);
 }
 
 AdherenceResult prompt_adherence(const Model &model, const AdherenceOptions &o) {
   AdherenceResult r;
   for (int i = 0; i < o.count; ++i) {
-    const auto expected = heldout_prompt(o.prompt_seed, i);
+    const auto expected = heldout_prompt(o.prompt_seed, i, o.split);
     GenerateParams p;
     p.prompt = expected.to_caption();
     p.seed = static_cast<uint64_t>(i);
@@ -101,6 +101,22 @@ AdherenceResult prompt_ignoring_baseline(int count, int size, uint64_t prompt_se
     s.check = scenes::check(
         scenes::render(scenes::sample_attributes(other, scenes::Split::kTrain), other, size, size),
         expected);
+    r.add(std::move(s), false);
+  }
+  return r;
+}
+
+AdherenceResult vq_ceiling(const Model &model, int count, uint64_t prompt_seed) {
+  torch::InferenceMode inference;
+  const int size = static_cast<int>(model.native_size());
+  AdherenceResult r;
+  for (int i = 0; i < count; ++i) {
+    const auto expected = heldout_prompt(prompt_seed, i);
+    const uint64_t seed = scene_seed(prompt_seed, DataStream::kAdherenceEval, i);
+    auto clean = images_to_tensor(std::vector<Image>{scenes::render(expected, seed, size, size)});
+    auto decoded = pipeline::decode_tokens(model, pipeline::encode_to_tokens(model, clean));
+    AdherenceSample s;
+    s.check = scenes::check(pipeline::tensor_to_image(decoded[0]), expected);
     r.add(std::move(s), false);
   }
   return r;

@@ -5,11 +5,13 @@
 
 #include <array>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/amused.h"
 #include "tools/train/scene_checker.h"
+#include "tools/train/scenes.h"
 
 namespace amused::train {
 
@@ -53,18 +55,25 @@ struct AdherenceResult {
 struct AdherenceOptions {
   int count = 200;  // held-out prompts, one image each (seed = its index)
   int steps = 12;
-  double guidance_scale = 4.0;
-  uint64_t prompt_seed = 0;  // which held-out combinations
+  std::optional<double> guidance_scale;  // unset: the model's recommended scale
+  uint64_t prompt_seed = 0;              // which held-out combinations
+  // Held-out combinations (the figure); the train split shows what the model memorised.
+  scenes::Split split = scenes::Split::kHeldout;
   std::function<void(int done, int total)> on_image;
 };
 
 // The held-out prompt number `index` of the evaluation (fixed by `prompt_seed`).
-scenes::SceneAttributes heldout_prompt(uint64_t prompt_seed, int index);
+scenes::SceneAttributes heldout_prompt(uint64_t prompt_seed, int index,
+                                       scenes::Split split = scenes::Split::kHeldout);
 
 AdherenceResult prompt_adherence(const Model &model, const AdherenceOptions &options);
 
 // The score of a model that draws perfect scenes but ignores the prompt: clean renders of
 // random train scenes, checked against the same held-out prompts (no images kept).
 AdherenceResult prompt_ignoring_baseline(int count, int size, uint64_t prompt_seed = 0);
+
+// The ceiling the VQ sets: clean renders of the held-out prompts, encoded to tokens and
+// decoded, checked against their own attributes (what a perfect transformer would score).
+AdherenceResult vq_ceiling(const Model &model, int count, uint64_t prompt_seed = 0);
 
 }  // namespace amused::train

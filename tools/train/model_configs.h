@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/pipeline/generation_defaults.h"
 #include "engine/sampling/scheduler.h"
 #include "engine/text/clip_text_model.h"
 #include "engine/transformer/uvit2d_config.h"
@@ -20,11 +21,13 @@ struct ModelConfigs {
   sampling::SchedulerConfig scheduler;
   // The VQ codebook as a finite-scalar-quantization grid (see fsq.h); empty: learned codes.
   std::vector<int64_t> fsq_levels;
+  // Written to the exported folder's generation_config.json.
+  GenerationDefaults generation;
 
   int64_t image_size() const { return uvit.sample_size * vq.scale_factor(); }
 };
 
-// "default": the shipped model (128x128 images, 16x16 tokens). "tiny": a few thousand
+// "default": the shipped model (128x128 images, 32x32 tokens). "tiny": a few thousand
 // parameters per component, for tests that must train in seconds (64x64 images).
 // Throws amused::Error for an unknown name.
 ModelConfigs model_configs(const std::string &preset);

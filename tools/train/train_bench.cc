@@ -5,12 +5,15 @@
 //   amused-train-bench vq --batch 16 --crop 64 [--bf16]
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/autocast_mode.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "engine/amused.h"
@@ -85,7 +88,14 @@ int run(const std::string &what, const Args &a) {
         torch::randint(u.codebook_size, {batch, u.sample_size, u.sample_size}, gen, torch::kLong);
     auto ids = torch::randint(49406, {batch, 77}, gen, torch::kLong);
     double fwd = 0, bwd = 0, step = 0;
+    // --profile FILE: a chrome trace of the timed steps (where a step's time goes, per op).
+    std::unique_ptr<std::ofstream> trace_file;
+    std::unique_ptr<torch::autograd::profiler::RecordProfile> trace;
     for (int i = 0; i < steps + 1; ++i) {
+      if (i == 1 && a.has("--profile")) {
+        trace_file = std::make_unique<std::ofstream>(a.values.at("--profile"));
+        trace = std::make_unique<torch::autograd::profiler::RecordProfile>(*trace_file);
+      }
       const double t0 = now();
       autocast(bf16);
       auto loss = train::masked_token_loss(te, uv, ids, tokens, 128, gen);
@@ -101,6 +111,7 @@ int run(const std::string &what, const Args &a) {
       bwd += t2 - t1;
       step += t3 - t2;
     }
+    trace.reset();
     std::printf(
         "transformer uvit_params=%.2fM batch=%d hidden=%lld layers=%lld block=%lld "
         "res=%lld bf16=%d: %.3f s/step (fwd %.3f bwd %.3f opt %.3f)\n",

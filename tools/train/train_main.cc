@@ -13,6 +13,7 @@
 #include "tools/train/decoder_trainer.h"
 #include "tools/train/model_configs.h"
 #include "tools/train/token_dataset.h"
+#include "tools/train/token_weights.h"
 #include "tools/train/train_checkpoint.h"
 #include "tools/train/train_options.h"
 #include "tools/train/transformer_trainer.h"
@@ -82,6 +83,7 @@ class Trainer {
       copy_tokenizer(o_.tokenizer, work_.tokenizer());
     model_ = Model::create(work_.tokenizer(), configs_.text, configs_.uvit, configs_.vq,
                            configs_.scheduler, o_.seed);
+    model_->set_generation_defaults(configs_.generation);
     init_convolutions_fan_in(*model_->vqvae(), o_.seed + 3);
   }
 
@@ -133,6 +135,17 @@ class Trainer {
     t.cond_dropout = o_.cond_dropout;
     t.image_size = static_cast<int>(configs_.image_size());
     t.bf16 = o_.bf16;
+    t.object_weight = o_.object_weight;
+    if (o_.object_weight > 0) {
+      const auto start = Clock::now();
+      t.object_fractions =
+          object_token_fractions(data.seed, data.size(), t.image_size, data.tokens.size(1));
+      std::fprintf(stderr,
+                   "transformer: object masks of %lld scenes in %.1f s (%.1f%% of tokens)\n",
+                   static_cast<long long>(data.size()),
+                   std::chrono::duration<double>(Clock::now() - start).count(),
+                   100.0 * t.object_fractions.mean().item<double>());
+    }
     t.checkpoint_seconds = o_.checkpoint_minutes * 60.0;
     t.checkpoint = work_.transformer_checkpoint();
     t.resume = o_.resume;

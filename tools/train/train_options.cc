@@ -46,6 +46,8 @@ options:
   --decoder-minutes M      decoder fine-tuning time budget (default 4)
   --decoder-steps N        decoder fine-tuning step budget (default: none)
   --cond-dropout P         empty-prompt share for guidance (default 0.1)
+  --object-weight W        extra loss weight on tokens of the subject, backdrop, clouds,
+                           sun and moon: 1 + W * object share (default 0)
   --bf16                   bf16 autocast for the transformer stage
   --checkpoint-minutes M   between checkpoints (default 4)
   --fp32                   export fp32 weights (default: fp16 variant files)
@@ -111,6 +113,8 @@ TrainOptions parse_train_options(int argc, char **argv) {
       {"--lr", [&](const std::string &v) { o.lr = number("--lr", v); }},
       {"--cond-dropout",
        [&](const std::string &v) { o.cond_dropout = number("--cond-dropout", v); }},
+      {"--object-weight",
+       [&](const std::string &v) { o.object_weight = number("--object-weight", v); }},
       {"--checkpoint-minutes",
        [&](const std::string &v) { o.checkpoint_minutes = number("--checkpoint-minutes", v); }},
   };

@@ -31,6 +31,7 @@ struct TrainOptions {
   int batch = 16;  // more, smaller steps learn faster in a fixed time (same cost per scene)
   double lr = 1e-3;
   double cond_dropout = 0.1;
+  double object_weight = 0.0;  // token_weights.h
   bool bf16 = false;
 
   double decoder_minutes = 4;

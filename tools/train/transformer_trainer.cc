@@ -42,7 +42,7 @@ class CpuAutocast {
 torch::Tensor masked_token_loss(text::ClipTextModelWithProjection &text_encoder,
                                 transformer::UVit2DModel &uvit, const torch::Tensor &input_ids,
                                 const torch::Tensor &tokens, int image_size,
-                                at::Generator &generator) {
+                                at::Generator &generator, const torch::Tensor &token_weights) {
   const auto &c = uvit->config();
   const int64_t b = tokens.size(0), h = tokens.size(1), w = tokens.size(2), n = h * w;
   auto text = text_encoder->forward(input_ids);
@@ -61,9 +61,16 @@ torch::Tensor masked_token_loss(text::ClipTextModelWithProjection &text_encoder,
   auto labels = torch::where(mask, tokens, torch::full_like(tokens, -100));
 
   auto logits = uvit->forward(input, text.penultimate, text.text_embeds, micro);
-  return torch::nn::functional::cross_entropy(
+  if (!token_weights.defined()) {
+    return torch::nn::functional::cross_entropy(
+        logits.to(torch::kFloat32), labels,
+        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+  }
+  auto per_token = torch::nn::functional::cross_entropy(
       logits.to(torch::kFloat32), labels,
-      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100).reduction(torch::kNone));
+  auto weight = token_weights.to(torch::kFloat32) * mask.to(torch::kFloat32);
+  return (per_token * weight).sum() / weight.sum().clamp_min(1e-6);
 }
 
 StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
@@ -129,13 +136,16 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
     auto pick = torch::randint(data.size(), {o.batch}, gen, torch::kLong);
     auto tokens = data.tokens.index_select(0, pick).to(torch::kLong);
     auto ids = data.input_ids.index_select(0, pick).to(torch::kLong);
+    torch::Tensor weights;
+    if (o.object_weight > 0 && o.object_fractions.defined())
+      weights = 1.0 + o.object_weight * o.object_fractions.index_select(0, pick);
     auto drop = torch::rand({o.batch}, gen) < o.cond_dropout;
     ids = torch::where(drop.unsqueeze(1), empty.unsqueeze(0).expand_as(ids), ids);
 
     torch::Tensor loss;
     {
       CpuAutocast autocast(o.bf16);
-      loss = masked_token_loss(text_encoder, uvit, ids, tokens, o.image_size, gen);
+      loss = masked_token_loss(text_encoder, uvit, ids, tokens, o.image_size, gen, weights);
     }
     optimizer.zero_grad();
     loss.backward();

@@ -27,6 +27,10 @@ struct TransformerTrainOptions {
   double cond_dropout = 0.1;
   int image_size = 128;  // for the micro-conditioning
   bool bf16 = false;     // autocast matmuls and convolutions to bf16 (fast with AMX)
+  // Per-scene object shares of each token ([N,h,w], token_weights.h), or undefined: a masked
+  // token's loss is weighted 1 + object_weight * share.
+  torch::Tensor object_fractions;
+  double object_weight = 0.0;
   double checkpoint_seconds = 300;
   std::filesystem::path checkpoint;
   bool resume = false;
@@ -38,10 +42,12 @@ struct TransformerTrainOptions {
 
 // The masked-token loss of one batch, as the training step computes it (no backward).
 // `input_ids` [B,77] long, `tokens` [B,h,w] long; masking draws from `generator`.
+// `token_weights` [B,h,w] (optional) weights each masked token's cross-entropy; the loss is
+// the weighted mean over the masked tokens.
 torch::Tensor masked_token_loss(text::ClipTextModelWithProjection &text_encoder,
                                 transformer::UVit2DModel &uvit, const torch::Tensor &input_ids,
                                 const torch::Tensor &tokens, int image_size,
-                                at::Generator &generator);
+                                at::Generator &generator, const torch::Tensor &token_weights = {});
 
 // `empty_ids` are the tokenizer's ids for "" (the unconditional prompt).
 StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,

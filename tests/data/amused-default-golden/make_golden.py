@@ -47,22 +47,26 @@ CASES = [
     ("a small yellow ball on a beach under a daytime sky", 3),
     ("a green bottle in front of a city skyline at night", 7),
 ]
-STEPS, GUIDANCE = 12, 4.0
+STEPS = 12
 
 
 def main(model_dir, out_dir):
     torch.set_num_threads(1)
     pipe = AmusedPipeline.from_pretrained(model_dir, variant="fp16", torch_dtype=torch.float32)
     size = pipe.transformer.config.sample_size * pipe.vae_scale_factor
+    # The scale the model folder recommends (generation_config.json, which diffusers itself
+    # does not read): the engine uses it when a caller leaves guidance unset.
+    with open(os.path.join(model_dir, "generation_config.json")) as f:
+        guidance = json.load(f)["guidance_scale"]
     cases = []
     for i, (prompt, seed) in enumerate(CASES):
-        kwargs = dict(height=size, width=size, num_inference_steps=STEPS, guidance_scale=GUIDANCE)
+        kwargs = dict(height=size, width=size, num_inference_steps=STEPS, guidance_scale=guidance)
         tokens = pipe(prompt, generator=torch.Generator().manual_seed(seed), output_type="latent",
                       **kwargs).images
         image = pipe(prompt, generator=torch.Generator().manual_seed(seed), output_type="pil",
                      **kwargs).images[0]
         image.save(os.path.join(out_dir, f"case-{i}.png"))
-        cases.append(dict(prompt=prompt, seed=seed, steps=STEPS, guidance_scale=GUIDANCE,
+        cases.append(dict(prompt=prompt, seed=seed, steps=STEPS, guidance_scale=guidance,
                           size=size, tokens=tokens[0].tolist(), image=f"case-{i}.png"))
         print(f"case {i}: {prompt!r} seed {seed}: tokens {tuple(tokens.shape)}, "
               f"{len(np.unique(tokens.numpy()))} distinct")
