@@ -19,6 +19,7 @@
 #include "media/image_io.h"
 #include "tools/train/eval_metrics.h"
 #include "tools/train/model_configs.h"
+#include "tools/train/replicas.h"
 #include "tools/train/scene_checker.h"
 #include "tools/train/scene_data.h"
 #include "tools/train/scene_layout.h"
@@ -122,7 +123,7 @@ TEST(TinyTraining, VqLossFalls) {
   EXPECT_TRUE(torch::allclose(norms, torch::ones_like(norms), 1e-4, 1e-4));
 }
 
-void expect_transformer_loss_falls(bool bf16) {
+void expect_transformer_loss_falls(bool bf16, int replicas = 1) {
   TempDir tmp;
   auto m = tiny_model(tmp.path());
   train::train_vq(m->vqvae(), vq_options(tmp.path() / "vq.ckpt", 20));
@@ -132,6 +133,7 @@ void expect_transformer_loss_falls(bool bf16) {
   const double before = transformer_loss(*m, data);
   auto o = transformer_options(tmp.path() / "t.ckpt", 40);
   o.bf16 = bf16;
+  o.replicas = replicas;
   train::train_transformer(m->text_encoder(), m->transformer(), data,
                            m->tokenizer().encode_padded(""), o);
   const double after = transformer_loss(*m, data);
@@ -143,7 +145,52 @@ TEST(TinyTraining, TransformerLossFalls) { expect_transformer_loss_falls(false);
 // bf16 autocast (--bf16): layer norms meet bf16 activations with fp32 weights.
 TEST(TinyTraining, TransformerLossFallsUnderBf16Autocast) { expect_transformer_loss_falls(true); }
 
-// An interrupted run that resumes ends with the weights of an uninterrupted one.
+// --replicas 2: two copies of the model on two threads, each on half of every batch.
+TEST(TinyTraining, TransformerLossFallsWithTwoReplicas) { expect_transformer_loss_falls(false, 2); }
+
+// Replicas leave the mean of their gradients on the master and take its weights on sync():
+// replica k's loss is (k + 1) * sum(parameters), so the mean gradient is 2 everywhere.
+TEST(Replicas, AverageGradientsAndSyncWeights) {
+  TempDir tmp;
+  auto m = tiny_model(tmp.path());
+  train::Replicas replicas(m->text_encoder(), m->transformer(), 3);
+  ASSERT_EQ(replicas.count(), 3);
+  const double loss = replicas.backward(
+      [&](int k, text::ClipTextModelWithProjection &te, transformer::UVit2DModel &uv) {
+        torch::Tensor sum = torch::zeros({});
+        for (auto &p : te->parameters()) sum = sum + p.sum();
+        for (auto &p : uv->parameters()) sum = sum + p.sum();
+        return sum * double(k + 1);
+      });
+  for (auto &p : m->transformer()->parameters()) {
+    ASSERT_TRUE(p.grad().defined());
+    EXPECT_TRUE(torch::allclose(p.grad(), torch::full_like(p, 2.0)));
+  }
+  double sum = 0;
+  for (auto &p : m->text_encoder()->parameters()) sum += p.sum().item<double>();
+  for (auto &p : m->transformer()->parameters()) sum += p.sum().item<double>();
+  EXPECT_NEAR(loss, 2.0 * sum, 1e-3 * std::abs(sum) + 1e-3);
+
+  // After a step on the master only, sync() hands the new weights to every replica: their
+  // losses (hence sums) then agree with the master's again.
+  {
+    torch::NoGradGuard no_grad;
+    for (auto &p : m->transformer()->parameters()) p.add_(0.5);
+  }
+  std::vector<double> sums(3);
+  replicas.sync();
+  replicas.backward(
+      [&](int k, text::ClipTextModelWithProjection &te, transformer::UVit2DModel &uv) {
+        torch::Tensor s = torch::zeros({});
+        for (auto &p : te->parameters()) s = s + p.sum();
+        for (auto &p : uv->parameters()) s = s + p.sum();
+        sums[k] = s.item<double>();
+        return s;
+      });
+  EXPECT_NEAR(sums[1], sums[0], 1e-3 * std::abs(sums[0]));
+  EXPECT_NEAR(sums[2], sums[0], 1e-3 * std::abs(sums[0]));
+}
+
 // The object masks the transformer's loss weighting uses mark what the generator drew and
 // nothing else: bare sky-and-ground scenes are empty, the sky's top corners are empty
 // unless clouds, sun or moon are drawn, and the subject's column (scene_layout.h) holds
@@ -181,6 +228,7 @@ TEST(ObjectWeights, MarkWhatTheSceneDraws) {
   EXPECT_LT(share, 0.5f);
 }
 
+// An interrupted run that resumes ends with the weights of an uninterrupted one.
 TEST(TinyTraining, ResumeContinuesFromSavedStep) {
   TempDir tmp;
   auto straight = tiny_model(tmp.path() / "a");

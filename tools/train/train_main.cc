@@ -136,6 +136,7 @@ class Trainer {
     t.image_size = static_cast<int>(configs_.image_size());
     t.bf16 = o_.bf16;
     t.object_weight = o_.object_weight;
+    t.replicas = o_.replicas;
     if (o_.object_weight > 0) {
       const auto start = Clock::now();
       t.object_fractions =

@@ -48,6 +48,9 @@ options:
   --cond-dropout P         empty-prompt share for guidance (default 0.1)
   --object-weight W        extra loss weight on tokens of the subject, backdrop, clouds,
                            sun and moon: 1 + W * object share (default 0)
+  --replicas N             transformer stage: N copies of the model, one thread each, each
+                           on a slice of the batch, gradients averaged (default 2: 1.46x the
+                           steps of one model on all threads, measured on 2 cores)
   --bf16                   bf16 autocast for the transformer stage
   --checkpoint-minutes M   between checkpoints (default 4)
   --fp32                   export fp32 weights (default: fp16 variant files)
@@ -113,6 +116,7 @@ TrainOptions parse_train_options(int argc, char **argv) {
       {"--lr", [&](const std::string &v) { o.lr = number("--lr", v); }},
       {"--cond-dropout",
        [&](const std::string &v) { o.cond_dropout = number("--cond-dropout", v); }},
+      {"--replicas", [&](const std::string &v) { o.replicas = int(integer("--replicas", v)); }},
       {"--object-weight",
        [&](const std::string &v) { o.object_weight = number("--object-weight", v); }},
       {"--checkpoint-minutes",

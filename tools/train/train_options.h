@@ -32,6 +32,7 @@ struct TrainOptions {
   double lr = 1e-3;
   double cond_dropout = 0.1;
   double object_weight = 0.0;  // token_weights.h
+  int replicas = 2;            // replicas.h: 1.46x the steps of one model on 2 cores
   bool bf16 = false;
 
   double decoder_minutes = 4;

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "engine/amused.h"
+#include "tools/train/replicas.h"
 #include "tools/train/train_checkpoint.h"
 #include "tools/train/train_progress.h"
 
@@ -110,6 +112,12 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
                  static_cast<long long>(pos.step));
   }
 
+  if (o.replicas < 1 || o.replicas > o.batch)
+    throw Error("transformer: replicas must be between 1 and the batch (" +
+                std::to_string(o.batch) + "), got " + std::to_string(o.replicas));
+  const int threads_before = at::get_num_threads();
+  Replicas replicas(text_encoder, uvit, o.replicas);
+
   const auto empty = torch::tensor(empty_ids, torch::kLong);
   TrainProgress progress("transformer", 30.0, o.quiet ? nullptr : stderr);
   const auto start = Clock::now();
@@ -142,18 +150,25 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
     auto drop = torch::rand({o.batch}, gen) < o.cond_dropout;
     ids = torch::where(drop.unsqueeze(1), empty.unsqueeze(0).expand_as(ids), ids);
 
-    torch::Tensor loss;
-    {
-      CpuAutocast autocast(o.bf16);
-      loss = masked_token_loss(text_encoder, uvit, ids, tokens, o.image_size, gen, weights);
-    }
+    // Slice k of the batch on replica k; slice 0 masks with the step's generator, so one
+    // replica draws exactly what the single-model loop always drew.
     optimizer.zero_grad();
-    loss.backward();
+    const int n = replicas.count();
+    const double l = replicas.backward([&](int k, text::ClipTextModelWithProjection &te,
+                                           transformer::UVit2DModel &uv) {
+      auto slice = [&](const torch::Tensor &t) { return t.defined() ? t.chunk(n)[k] : t; };
+      at::Generator g = k == 0
+                            ? gen
+                            : at::make_generator<at::CPUGeneratorImpl>(
+                                  (o.seed * 1000003ull + pos.step) ^ (0x9E3779B97F4A7C15ull * k));
+      CpuAutocast autocast(o.bf16);
+      return masked_token_loss(te, uv, slice(ids), slice(tokens), o.image_size, g, slice(weights));
+    });
     torch::nn::utils::clip_grad_norm_(all, 1.0);
     optimizer.step();
+    replicas.sync();
     ++pos.step;
 
-    const double l = loss.item<double>();
     smoothed = std::isnan(smoothed) ? l : 0.98 * smoothed + 0.02 * l;
     const double elapsed = start_elapsed + seconds_since(start);
     char metrics[96];
@@ -162,6 +177,7 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
     if (seconds_since(last_checkpoint) >= o.checkpoint_seconds) save();
   }
   progress.finish();
+  at::set_num_threads(threads_before);
   save();
   text_encoder->eval();
   uvit->eval();

@@ -27,6 +27,9 @@ struct TransformerTrainOptions {
   double cond_dropout = 0.1;
   int image_size = 128;  // for the micro-conditioning
   bool bf16 = false;     // autocast matmuls and convolutions to bf16 (fast with AMX)
+  // Copies of the model, each on its own thread with a slice of the batch (replicas.h);
+  // 1 = the model alone on libtorch's thread pool.
+  int replicas = 1;
   // Per-scene object shares of each token ([N,h,w], token_weights.h), or undefined: a masked
   // token's loss is weighted 1 + object_weight * share.
   torch::Tensor object_fractions;
