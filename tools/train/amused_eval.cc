@@ -34,6 +34,7 @@ struct Options {
   int grid_count = 16;
   int threads = 0;
   bool train_split = false;
+  double temperature_start = 2.0, temperature_end = 0.0;
 };
 
 [[noreturn]] void usage(int code) {
@@ -41,6 +42,7 @@ struct Options {
                "usage: amused-eval [--model DIR] [--grid FILE.png] [--prompts N] [--guidance G]\n"
                "                   [--steps N] [--psnr-images N] [--grid-count N] [--threads N]\n"
                "                   [--reconstructions FILE.png] [--train-split]\n"
+               "                   [--temperature START,END]\n"
                "Prints VQ PSNR on held-out scenes and prompt adherence on held-out attribute\n"
                "combinations as a markdown table; --grid writes generated images with prompts.\n"
                "--prompts 0 measures the VQ only. The model defaults to the shipped one.\n"
@@ -74,7 +76,13 @@ Options parse(int argc, char **argv) {
       o.grid_count = std::stoi(value());
     else if (a == "--threads")
       o.threads = std::stoi(value());
-    else if (a == "--train-split")
+    else if (a == "--temperature") {
+      const std::string v = value();
+      const size_t comma = v.find(',');
+      if (comma == std::string::npos) usage(2);
+      o.temperature_start = std::stod(v.substr(0, comma));
+      o.temperature_end = std::stod(v.substr(comma + 1));
+    } else if (a == "--train-split")
       o.train_split = true;
     else if (a == "--help" || a == "-h")
       usage(0);
@@ -101,6 +109,8 @@ int run(const Options &o) {
     a.steps = o.steps;
     a.guidance_scale = o.guidance;
     if (o.train_split) a.split = scenes::Split::kTrain;
+    a.temperature_start = o.temperature_start;
+    a.temperature_end = o.temperature_end;
     media::ProgressBar bar("generating", o.prompts, {"image"});
     a.on_image = [&](int done, int) { bar.update(done); };
     adherence = train::prompt_adherence(*model, a);

@@ -80,6 +80,8 @@ AdherenceResult prompt_adherence(const Model &model, const AdherenceOptions &o) 
     p.seed = static_cast<uint64_t>(i);
     p.steps = o.steps;
     p.guidance_scale = o.guidance_scale;
+    p.temperature_start = o.temperature_start;
+    p.temperature_end = o.temperature_end;
     Result generated = text_to_image(model, p);
     AdherenceSample s;
     s.prompt = p.prompt;

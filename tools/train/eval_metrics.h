@@ -55,8 +55,9 @@ struct AdherenceResult {
 struct AdherenceOptions {
   int count = 200;  // held-out prompts, one image each (seed = its index)
   int steps = 12;
-  std::optional<double> guidance_scale;  // unset: the model's recommended scale
-  uint64_t prompt_seed = 0;              // which held-out combinations
+  std::optional<double> guidance_scale;                   // unset: the model's recommended scale
+  double temperature_start = 2.0, temperature_end = 0.0;  // the sampler's (AmusedPipeline's)
+  uint64_t prompt_seed = 0;                               // which held-out combinations
   // Held-out combinations (the figure); the train split shows what the model memorised.
   scenes::Split split = scenes::Split::kHeldout;
   std::function<void(int done, int total)> on_image;
