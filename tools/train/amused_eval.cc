@@ -128,10 +128,11 @@ int run(const Options &o) {
               psnr.mean_image_db, psnr.worst_image_db);
   if (o.prompts == 0) return 0;
   std::printf(
-      "| prompt adherence, %d held-out prompts (%d steps, guidance %g, seeds 0..%d) "
+      "| prompt adherence, %d %s prompts (%d steps, guidance %g, seeds 0..%d) "
       "| **%.1f%%** of %d attributes |\n",
-      adherence.images, o.steps, o.guidance.value_or(info.default_guidance_scale), o.prompts - 1,
-      100.0 * adherence.fraction(), adherence.checked);
+      adherence.images, o.train_split ? "train-split" : "held-out", o.steps,
+      o.guidance.value_or(info.default_guidance_scale), o.prompts - 1, 100.0 * adherence.fraction(),
+      adherence.checked);
   for (size_t i = 0; i < train::kAttributeNames.size(); ++i)
     std::printf("| &nbsp;&nbsp;%s | %.1f%% (%d/%d) |\n", train::kAttributeNames[i],
                 100.0 * adherence.attribute_fraction(i), adherence.attribute_correct[i],
