@@ -228,6 +228,27 @@ TEST(ObjectWeights, MarkWhatTheSceneDraws) {
   EXPECT_LT(share, 0.5f);
 }
 
+// The training mask: the cosine schedule masks a share cos(pi/2 * t) of the tokens, on
+// average 2/pi; object masking adds whole regions, which are then always masked.
+TEST(TokenMask, CosineShareAndForcedRegions) {
+  constexpr int64_t kBatch = 512, kGrid = 16;
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
+  const auto plain = train::draw_token_mask(kBatch, kGrid, kGrid, gen);
+  ASSERT_EQ(plain.sizes(), (std::vector<int64_t>{kBatch, kGrid, kGrid}));
+  EXPECT_NEAR(plain.to(torch::kFloat64).mean().item<double>(), 2.0 / M_PI, 0.03);
+  EXPECT_TRUE(plain.flatten(1).any(1).all().item<bool>()) << "an example with nothing masked";
+
+  auto forced = torch::zeros({kBatch, kGrid, kGrid}, torch::kBool);
+  forced.slice(0, 0, kBatch / 2).slice(1, 4, 8).slice(2, 2, 10).fill_(true);
+  const auto mask = train::draw_token_mask(kBatch, kGrid, kGrid, gen, forced);
+  EXPECT_TRUE(mask.masked_select(forced).all().item<bool>());
+  // Outside the forced region the draw is the plain schedule's.
+  const auto outside = mask.logical_and(forced.logical_not());
+  const double share =
+      outside.to(torch::kFloat64).sum().item<double>() / forced.logical_not().sum().item<double>();
+  EXPECT_NEAR(share, 2.0 / M_PI, 0.03);
+}
+
 // An interrupted run that resumes ends with the weights of an uninterrupted one.
 TEST(TinyTraining, ResumeContinuesFromSavedStep) {
   TempDir tmp;

@@ -136,8 +136,9 @@ class Trainer {
     t.image_size = static_cast<int>(configs_.image_size());
     t.bf16 = o_.bf16;
     t.object_weight = o_.object_weight;
+    t.object_masking = o_.object_masking;
     t.replicas = o_.replicas;
-    if (o_.object_weight > 0) {
+    if (o_.object_weight > 0 || o_.object_masking > 0) {
       const auto start = Clock::now();
       t.object_fractions =
           object_token_fractions(data.seed, data.size(), t.image_size, data.tokens.size(1));

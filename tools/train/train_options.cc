@@ -47,7 +47,9 @@ options:
   --decoder-steps N        decoder fine-tuning step budget (default: none)
   --cond-dropout P         empty-prompt share for guidance (default 0.1)
   --object-weight W        extra loss weight on tokens of the subject, backdrop, clouds,
-                           sun and moon: 1 + W * object share (default 0)
+                           sun and moon: 1 + W * object share (default 1)
+  --object-masking P       share of examples whose object tokens are all masked, so the
+                           caption alone must say what they are (default 0)
   --replicas N             transformer stage: N copies of the model, one thread each, each
                            on a slice of the batch, gradients averaged (default 2: 1.46x the
                            steps of one model on all threads, measured on 2 cores)
@@ -117,6 +119,8 @@ TrainOptions parse_train_options(int argc, char **argv) {
       {"--cond-dropout",
        [&](const std::string &v) { o.cond_dropout = number("--cond-dropout", v); }},
       {"--replicas", [&](const std::string &v) { o.replicas = int(integer("--replicas", v)); }},
+      {"--object-masking",
+       [&](const std::string &v) { o.object_masking = number("--object-masking", v); }},
       {"--object-weight",
        [&](const std::string &v) { o.object_weight = number("--object-weight", v); }},
       {"--checkpoint-minutes",
@@ -145,6 +149,11 @@ TrainOptions parse_train_options(int argc, char **argv) {
   }
   if (o.vq_batch < 1 || o.batch < 1) throw Error("batch sizes must be positive");
   if (o.token_count < 1) throw Error("--tokens must be positive");
+  for (auto [key, share] : {std::pair{"--cond-dropout", o.cond_dropout},
+                            std::pair{"--object-masking", o.object_masking}})
+    if (share < 0 || share > 1)
+      throw Error(std::string(key) + ": a share between 0 and 1, got " + std::to_string(share));
+  if (o.object_weight < 0) throw Error("--object-weight: must not be negative");
   if (o.vq_minutes <= 0 && o.vq_steps == 0)
     throw Error("the VQ stage needs a budget: --vq-minutes or --vq-steps");
   if (o.transformer_minutes <= 0 && o.transformer_steps == 0)

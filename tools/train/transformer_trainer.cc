@@ -41,23 +41,31 @@ class CpuAutocast {
 
 }  // namespace
 
+torch::Tensor draw_token_mask(int64_t batch, int64_t height, int64_t width,
+                              at::Generator &generator, const torch::Tensor &forced_mask) {
+  // train_amused.py: mask_prob = cos(pi/2 * t), at least one token, positions by rank of
+  // uniform noise.
+  const int64_t n = height * width;
+  auto t = torch::rand({batch}, generator);
+  auto masked_count = (torch::cos(t * (M_PI / 2)) * n).round().clamp_min(1);
+  auto ranks = torch::rand({batch, n}, generator).argsort(int64_t{-1}, false);
+  auto mask = (ranks < masked_count.unsqueeze(1)).view({batch, height, width});
+  return forced_mask.defined() ? mask.logical_or(forced_mask) : mask;
+}
+
 torch::Tensor masked_token_loss(text::ClipTextModelWithProjection &text_encoder,
                                 transformer::UVit2DModel &uvit, const torch::Tensor &input_ids,
                                 const torch::Tensor &tokens, int image_size,
-                                at::Generator &generator, const torch::Tensor &token_weights) {
+                                at::Generator &generator, const torch::Tensor &token_weights,
+                                const torch::Tensor &forced_mask) {
   const auto &c = uvit->config();
-  const int64_t b = tokens.size(0), h = tokens.size(1), w = tokens.size(2), n = h * w;
+  const int64_t b = tokens.size(0), h = tokens.size(1), w = tokens.size(2);
   auto text = text_encoder->forward(input_ids);
   auto micro = torch::tensor({float(image_size), float(image_size), 0.0f, 0.0f, 6.0f})
                    .unsqueeze(0)
                    .expand({b, 5});
 
-  // train_amused.py: mask_prob = cos(pi/2 * t), at least one token, positions by rank of
-  // uniform noise.
-  auto t = torch::rand({b}, generator);
-  auto masked_count = (torch::cos(t * (M_PI / 2)) * n).round().clamp_min(1);
-  auto ranks = torch::rand({b, n}, generator).argsort(int64_t{-1}, false);
-  auto mask = (ranks < masked_count.unsqueeze(1)).view({b, h, w});
+  auto mask = draw_token_mask(b, h, w, generator, forced_mask);
   const int64_t mask_id = c.vocab_size - 1;
   auto input = torch::where(mask, torch::full_like(tokens, mask_id), tokens);
   auto labels = torch::where(mask, tokens, torch::full_like(tokens, -100));
@@ -147,6 +155,12 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
     torch::Tensor weights;
     if (o.object_weight > 0 && o.object_fractions.defined())
       weights = 1.0 + o.object_weight * o.object_fractions.index_select(0, pick);
+    torch::Tensor forced;
+    if (o.object_masking > 0 && o.object_fractions.defined()) {
+      auto chosen = torch::rand({o.batch}, gen) < o.object_masking;
+      forced = (o.object_fractions.index_select(0, pick) > kObjectTokenShare)
+                   .logical_and(chosen.view({-1, 1, 1}));
+    }
     auto drop = torch::rand({o.batch}, gen) < o.cond_dropout;
     ids = torch::where(drop.unsqueeze(1), empty.unsqueeze(0).expand_as(ids), ids);
 
@@ -154,16 +168,17 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
     // replica draws exactly what the single-model loop always drew.
     optimizer.zero_grad();
     const int n = replicas.count();
-    const double l = replicas.backward([&](int k, text::ClipTextModelWithProjection &te,
-                                           transformer::UVit2DModel &uv) {
-      auto slice = [&](const torch::Tensor &t) { return t.defined() ? t.chunk(n)[k] : t; };
-      at::Generator g = k == 0
-                            ? gen
-                            : at::make_generator<at::CPUGeneratorImpl>(
-                                  (o.seed * 1000003ull + pos.step) ^ (0x9E3779B97F4A7C15ull * k));
-      CpuAutocast autocast(o.bf16);
-      return masked_token_loss(te, uv, slice(ids), slice(tokens), o.image_size, g, slice(weights));
-    });
+    const double l = replicas.backward(
+        [&](int k, text::ClipTextModelWithProjection &te, transformer::UVit2DModel &uv) {
+          auto slice = [&](const torch::Tensor &t) { return t.defined() ? t.chunk(n)[k] : t; };
+          at::Generator g =
+              k == 0 ? gen
+                     : at::make_generator<at::CPUGeneratorImpl>((o.seed * 1000003ull + pos.step) ^
+                                                                (0x9E3779B97F4A7C15ull * k));
+          CpuAutocast autocast(o.bf16);
+          return masked_token_loss(te, uv, slice(ids), slice(tokens), o.image_size, g,
+                                   slice(weights), slice(forced));
+        });
     torch::nn::utils::clip_grad_norm_(all, 1.0);
     optimizer.step();
     replicas.sync();

@@ -34,6 +34,11 @@ struct TransformerTrainOptions {
   // token's loss is weighted 1 + object_weight * share.
   torch::Tensor object_fractions;
   double object_weight = 0.0;
+  // Share of examples whose object tokens (share above kObjectTokenShare) are all masked on
+  // top of the cosine mask: the model must then draw the objects a caption names from the
+  // caption alone. Under random masking some of an object's tokens are nearly always visible
+  // and give its colour and kind away, so the text never has to carry them.
+  double object_masking = 0.0;
   double checkpoint_seconds = 300;
   std::filesystem::path checkpoint;
   bool resume = false;
@@ -43,14 +48,24 @@ struct TransformerTrainOptions {
   bool quiet = false;
 };
 
+// Which tokens of a [batch,height,width] grid are masked: a share cos(pi/2 * t), t ~ U(0,1)
+// per example, at least one, plus every token of `forced_mask` (optional, bool).
+torch::Tensor draw_token_mask(int64_t batch, int64_t height, int64_t width,
+                              at::Generator &generator, const torch::Tensor &forced_mask = {});
+
 // The masked-token loss of one batch, as the training step computes it (no backward).
 // `input_ids` [B,77] long, `tokens` [B,h,w] long; masking draws from `generator`.
 // `token_weights` [B,h,w] (optional) weights each masked token's cross-entropy; the loss is
-// the weighted mean over the masked tokens.
+// the weighted mean over the masked tokens. `forced_mask` [B,h,w] bool (optional) masks
+// those tokens whatever the draw.
 torch::Tensor masked_token_loss(text::ClipTextModelWithProjection &text_encoder,
                                 transformer::UVit2DModel &uvit, const torch::Tensor &input_ids,
                                 const torch::Tensor &tokens, int image_size,
-                                at::Generator &generator, const torch::Tensor &token_weights = {});
+                                at::Generator &generator, const torch::Tensor &token_weights = {},
+                                const torch::Tensor &forced_mask = {});
+
+// A token counts as part of an object for object masking when this share of its pixels is.
+constexpr double kObjectTokenShare = 0.25;
 
 // `empty_ids` are the tokenizer's ids for "" (the unconditional prompt).
 StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
