@@ -152,14 +152,14 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
     auto pick = torch::randint(data.size(), {o.batch}, gen, torch::kLong);
     auto tokens = data.tokens.index_select(0, pick).to(torch::kLong);
     auto ids = data.input_ids.index_select(0, pick).to(torch::kLong);
-    torch::Tensor weights;
-    if (o.object_weight > 0 && o.object_fractions.defined())
-      weights = 1.0 + o.object_weight * o.object_fractions.index_select(0, pick);
-    torch::Tensor forced;
-    if (o.object_masking > 0 && o.object_fractions.defined()) {
-      auto chosen = torch::rand({o.batch}, gen) < o.object_masking;
-      forced = (o.object_fractions.index_select(0, pick) > kObjectTokenShare)
-                   .logical_and(chosen.view({-1, 1, 1}));
+    torch::Tensor weights, forced;
+    if (o.object_fractions.defined()) {
+      const auto fractions = o.object_fractions.index_select(0, pick);
+      if (o.object_weight > 0) weights = 1.0 + o.object_weight * fractions;
+      if (o.object_masking > 0) {
+        auto chosen = torch::rand({o.batch}, gen) < o.object_masking;
+        forced = (fractions > kObjectTokenShare).logical_and(chosen.view({-1, 1, 1}));
+      }
     }
     auto drop = torch::rand({o.batch}, gen) < o.cond_dropout;
     ids = torch::where(drop.unsqueeze(1), empty.unsqueeze(0).expand_as(ids), ids);
