@@ -247,6 +247,21 @@ TEST(TokenMask, CosineShareAndForcedRegions) {
   const double share =
       outside.to(torch::kFloat64).sum().item<double>() / forced.logical_not().sum().item<double>();
   EXPECT_NEAR(share, 2.0 / M_PI, 0.03);
+
+  // A floor f moves the first half's share to the cosine density over [f, 1], whose mean is
+  // sin(acos f) / acos f; the second half keeps the plain schedule.
+  constexpr double kFloor = 0.8;
+  auto floor = torch::zeros({kBatch});
+  floor.slice(0, 0, kBatch / 2).fill_(kFloor);
+  const auto floored = train::draw_token_mask(kBatch, kGrid, kGrid, gen, {}, floor)
+                           .flatten(1)
+                           .to(torch::kFloat64)
+                           .mean(1);
+  const auto high = floored.slice(0, 0, kBatch / 2), low = floored.slice(0, kBatch / 2);
+  EXPECT_GE(high.min().item<double>(), kFloor - 1.0 / (kGrid * kGrid));
+  EXPECT_NEAR(high.mean().item<double>(), std::sin(std::acos(kFloor)) / std::acos(kFloor), 0.01);
+  EXPECT_NEAR(low.mean().item<double>(), 2.0 / M_PI, 0.05);
+  EXPECT_LT(low.min().item<double>(), 0.5);
 }
 
 // An interrupted run that resumes ends with the weights of an uninterrupted one.

@@ -137,6 +137,7 @@ class Trainer {
     t.bf16 = o_.bf16;
     t.object_weight = o_.object_weight;
     t.object_masking = o_.object_masking;
+    t.object_masking_floor = o_.object_masking_floor;
     t.replicas = o_.replicas;
     if (o_.object_weight > 0 || o_.object_masking > 0) {
       const auto start = Clock::now();

@@ -50,6 +50,8 @@ options:
                            sun and moon: 1 + W * object share (default 1)
   --object-masking P       share of examples whose object tokens are all masked, so the
                            caption alone must say what they are (default 0)
+  --object-masking-floor R those examples also mask at least a share R of their other
+                           tokens, so the mask does not outline the object (default 0)
   --replicas N             transformer stage: N copies of the model, one thread each, each
                            on a slice of the batch, gradients averaged (default 2: 1.46x the
                            steps of one model on all threads, measured on 2 cores)
@@ -121,6 +123,8 @@ TrainOptions parse_train_options(int argc, char **argv) {
       {"--replicas", [&](const std::string &v) { o.replicas = int(integer("--replicas", v)); }},
       {"--object-masking",
        [&](const std::string &v) { o.object_masking = number("--object-masking", v); }},
+      {"--object-masking-floor",
+       [&](const std::string &v) { o.object_masking_floor = number("--object-masking-floor", v); }},
       {"--object-weight",
        [&](const std::string &v) { o.object_weight = number("--object-weight", v); }},
       {"--checkpoint-minutes",
@@ -153,6 +157,9 @@ TrainOptions parse_train_options(int argc, char **argv) {
                             std::pair{"--object-masking", o.object_masking}})
     if (share < 0 || share > 1)
       throw Error(std::string(key) + ": a share between 0 and 1, got " + std::to_string(share));
+  if (o.object_masking_floor < 0 || o.object_masking_floor >= 1)
+    throw Error("--object-masking-floor: a share in [0, 1), got " +
+                std::to_string(o.object_masking_floor));
   if (o.object_weight < 0) throw Error("--object-weight: must not be negative");
   if (o.vq_minutes <= 0 && o.vq_steps == 0)
     throw Error("the VQ stage needs a budget: --vq-minutes or --vq-steps");

@@ -42,11 +42,15 @@ class CpuAutocast {
 }  // namespace
 
 torch::Tensor draw_token_mask(int64_t batch, int64_t height, int64_t width,
-                              at::Generator &generator, const torch::Tensor &forced_mask) {
+                              at::Generator &generator, const torch::Tensor &forced_mask,
+                              const torch::Tensor &share_floor) {
   // train_amused.py: mask_prob = cos(pi/2 * t), at least one token, positions by rank of
   // uniform noise.
   const int64_t n = height * width;
   auto t = torch::rand({batch}, generator);
+  // A floor f draws t from [0, acos(f) * 2/pi] instead: the same cosine density over [f, 1].
+  // Scaling t (rather than clamping the share) keeps the draws of floor-0 examples unchanged.
+  if (share_floor.defined()) t = t * share_floor.to(torch::kFloat32).acos() * (2 / M_PI);
   auto masked_count = (torch::cos(t * (M_PI / 2)) * n).round().clamp_min(1);
   auto ranks = torch::rand({batch, n}, generator).argsort(int64_t{-1}, false);
   auto mask = (ranks < masked_count.unsqueeze(1)).view({batch, height, width});
@@ -57,7 +61,8 @@ torch::Tensor masked_token_loss(text::ClipTextModelWithProjection &text_encoder,
                                 transformer::UVit2DModel &uvit, const torch::Tensor &input_ids,
                                 const torch::Tensor &tokens, int image_size,
                                 at::Generator &generator, const torch::Tensor &token_weights,
-                                const torch::Tensor &forced_mask) {
+                                const torch::Tensor &forced_mask,
+                                const torch::Tensor &share_floor) {
   const auto &c = uvit->config();
   const int64_t b = tokens.size(0), h = tokens.size(1), w = tokens.size(2);
   auto text = text_encoder->forward(input_ids);
@@ -65,7 +70,7 @@ torch::Tensor masked_token_loss(text::ClipTextModelWithProjection &text_encoder,
                    .unsqueeze(0)
                    .expand({b, 5});
 
-  auto mask = draw_token_mask(b, h, w, generator, forced_mask);
+  auto mask = draw_token_mask(b, h, w, generator, forced_mask, share_floor);
   const int64_t mask_id = c.vocab_size - 1;
   auto input = torch::where(mask, torch::full_like(tokens, mask_id), tokens);
   auto labels = torch::where(mask, tokens, torch::full_like(tokens, -100));
@@ -152,13 +157,14 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
     auto pick = torch::randint(data.size(), {o.batch}, gen, torch::kLong);
     auto tokens = data.tokens.index_select(0, pick).to(torch::kLong);
     auto ids = data.input_ids.index_select(0, pick).to(torch::kLong);
-    torch::Tensor weights, forced;
+    torch::Tensor weights, forced, floor;
     if (o.object_fractions.defined()) {
       const auto fractions = o.object_fractions.index_select(0, pick);
       if (o.object_weight > 0) weights = 1.0 + o.object_weight * fractions;
       if (o.object_masking > 0) {
         auto chosen = torch::rand({o.batch}, gen) < o.object_masking;
         forced = (fractions > kObjectTokenShare).logical_and(chosen.view({-1, 1, 1}));
+        if (o.object_masking_floor > 0) floor = chosen.to(torch::kFloat32) * o.object_masking_floor;
       }
     }
     auto drop = torch::rand({o.batch}, gen) < o.cond_dropout;
@@ -177,7 +183,7 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
                                                                 (0x9E3779B97F4A7C15ull * k));
           CpuAutocast autocast(o.bf16);
           return masked_token_loss(te, uv, slice(ids), slice(tokens), o.image_size, g,
-                                   slice(weights), slice(forced));
+                                   slice(weights), slice(forced), slice(floor));
         });
     torch::nn::utils::clip_grad_norm_(all, 1.0);
     optimizer.step();

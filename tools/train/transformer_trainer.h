@@ -39,6 +39,11 @@ struct TransformerTrainOptions {
   // caption alone. Under random masking some of an object's tokens are nearly always visible
   // and give its colour and kind away, so the text never has to carry them.
   double object_masking = 0.0;
+  // Those examples also mask a share of at least this of their other tokens (the cosine
+  // density over [floor, 1]). Otherwise the mask outlines the object, the model learns that
+  // a masked patch among visible ones is an object, and at sampling time, where the last
+  // masked tokens are scattered, it spreads objects over the ground.
+  double object_masking_floor = 0.0;
   double checkpoint_seconds = 300;
   std::filesystem::path checkpoint;
   bool resume = false;
@@ -50,19 +55,23 @@ struct TransformerTrainOptions {
 
 // Which tokens of a [batch,height,width] grid are masked: a share cos(pi/2 * t), t ~ U(0,1)
 // per example, at least one, plus every token of `forced_mask` (optional, bool).
+// `share_floor` [batch] (optional, in [0,1)) raises an example's share to the cosine
+// density over [floor, 1].
 torch::Tensor draw_token_mask(int64_t batch, int64_t height, int64_t width,
-                              at::Generator &generator, const torch::Tensor &forced_mask = {});
+                              at::Generator &generator, const torch::Tensor &forced_mask = {},
+                              const torch::Tensor &share_floor = {});
 
 // The masked-token loss of one batch, as the training step computes it (no backward).
 // `input_ids` [B,77] long, `tokens` [B,h,w] long; masking draws from `generator`.
 // `token_weights` [B,h,w] (optional) weights each masked token's cross-entropy; the loss is
 // the weighted mean over the masked tokens. `forced_mask` [B,h,w] bool (optional) masks
-// those tokens whatever the draw.
+// those tokens whatever the draw; `share_floor` [B] as draw_token_mask's.
 torch::Tensor masked_token_loss(text::ClipTextModelWithProjection &text_encoder,
                                 transformer::UVit2DModel &uvit, const torch::Tensor &input_ids,
                                 const torch::Tensor &tokens, int image_size,
                                 at::Generator &generator, const torch::Tensor &token_weights = {},
-                                const torch::Tensor &forced_mask = {});
+                                const torch::Tensor &forced_mask = {},
+                                const torch::Tensor &share_floor = {});
 
 // A token counts as part of an object for object masking when this share of its pixels is.
 constexpr double kObjectTokenShare = 0.25;
