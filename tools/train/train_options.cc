@@ -49,7 +49,7 @@ options:
   --object-weight W        extra loss weight on tokens of the subject, backdrop, clouds,
                            sun and moon: 1 + W * object share (default 1)
   --object-masking P       share of examples whose object tokens are all masked, so the
-                           caption alone must say what they are (default 0)
+                           caption alone must say what they are (default 0.15)
   --object-masking-floor R those examples also mask at least a share R of their other
                            tokens, so the mask does not outline the object (default 0)
   --replicas N             transformer stage: N copies of the model, one thread each, each
