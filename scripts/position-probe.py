@@ -42,29 +42,33 @@ def first_step_probs(pipe, prompt):
     return logits[0].softmax(0)  # [codes, rows, cols]
 
 
+def tv_by_thirds(p, q):
+    """Total-variation distance per column over the lower half, averaged per third."""
+    n = p.shape[-1]
+    tv = 0.5 * (p - q).abs().sum(0)[n // 2:].mean(0)
+    return [tv[: n // 3].mean(), tv[n // 3: 2 * n // 3].mean(), tv[2 * n // 3:].mean()]
+
+
+def row(label, thirds):
+    print(f"| {label} | " + " | ".join(f"{v:.3f}" for v in thirds) + " |")
+
+
 @torch.no_grad()
 def main(model_dir):
     torch.set_num_threads(1)
     pipe = AmusedPipeline.from_pretrained(model_dir, variant="fp16", torch_dtype=torch.float32)
     print("| caption (left / right) | TV left third | middle | right third |")
     print("|---|---|---|---|")
+    text = "a {} at the {} on a field under a daytime sky"
     for subject in ["large red box", "large blue ball", "small yellow car", "large white bottle"]:
-        text = "a {} at the {} on a field under a daytime sky"
-        p_left = first_step_probs(pipe, text.format(subject, "left"))
-        p_right = first_step_probs(pipe, text.format(subject, "right"))
-        n = p_left.shape[-1]
-        tv = 0.5 * (p_left - p_right).abs().sum(0)[n // 2:].mean(0)  # per column
-        thirds = [tv[: n // 3].mean(), tv[n // 3: 2 * n // 3].mean(), tv[2 * n // 3:].mean()]
-        print(f"| {text.format(subject, '…')} | " + " | ".join(f"{v:.3f}" for v in thirds) + " |")
+        row(text.format(subject, "…"),
+            tv_by_thirds(first_step_probs(pipe, text.format(subject, "left")),
+                         first_step_probs(pipe, text.format(subject, "right"))))
     # For scale: the same distance when the colour word changes instead.
     text = "a large {} box at the left on a field under a daytime sky"
-    p_red = first_step_probs(pipe, text.format("red"))
-    p_blue = first_step_probs(pipe, text.format("blue"))
-    n = p_red.shape[-1]
-    tv = 0.5 * (p_red - p_blue).abs().sum(0)[n // 2:].mean(0)
-    thirds = [tv[: n // 3].mean(), tv[n // 3: 2 * n // 3].mean(), tv[2 * n // 3:].mean()]
-    print("| for scale: red / blue in " + text.format("…") + " | " +
-          " | ".join(f"{v:.3f}" for v in thirds) + " |")
+    row("for scale: red / blue in " + text.format("…"),
+        tv_by_thirds(first_step_probs(pipe, text.format("red")),
+                     first_step_probs(pipe, text.format("blue"))))
 
 
 if __name__ == "__main__":

@@ -154,12 +154,10 @@ TrainOptions parse_train_options(int argc, char **argv) {
   if (o.vq_batch < 1 || o.batch < 1) throw Error("batch sizes must be positive");
   if (o.token_count < 1) throw Error("--tokens must be positive");
   for (auto [key, share] : {std::pair{"--cond-dropout", o.cond_dropout},
-                            std::pair{"--object-masking", o.object_masking}})
+                            std::pair{"--object-masking", o.object_masking},
+                            std::pair{"--object-masking-floor", o.object_masking_floor}})
     if (share < 0 || share > 1)
       throw Error(std::string(key) + ": a share between 0 and 1, got " + std::to_string(share));
-  if (o.object_masking_floor < 0 || o.object_masking_floor >= 1)
-    throw Error("--object-masking-floor: a share in [0, 1), got " +
-                std::to_string(o.object_masking_floor));
   if (o.object_weight < 0) throw Error("--object-weight: must not be negative");
   if (o.vq_minutes <= 0 && o.vq_steps == 0)
     throw Error("the VQ stage needs a budget: --vq-minutes or --vq-steps");

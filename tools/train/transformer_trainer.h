@@ -55,8 +55,8 @@ struct TransformerTrainOptions {
 
 // Which tokens of a [batch,height,width] grid are masked: a share cos(pi/2 * t), t ~ U(0,1)
 // per example, at least one, plus every token of `forced_mask` (optional, bool).
-// `share_floor` [batch] (optional, in [0,1)) raises an example's share to the cosine
-// density over [floor, 1].
+// `share_floor` [batch] (optional, in [0,1]; 1 masks everything) raises an example's share to the
+// cosine density over [floor, 1].
 torch::Tensor draw_token_mask(int64_t batch, int64_t height, int64_t width,
                               at::Generator &generator, const torch::Tensor &forced_mask = {},
                               const torch::Tensor &share_floor = {});
