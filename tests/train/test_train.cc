@@ -7,6 +7,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -262,6 +263,35 @@ TEST(TokenMask, CosineShareAndForcedRegions) {
   EXPECT_NEAR(high.mean().item<double>(), std::sin(std::acos(kFloor)) / std::acos(kFloor), 0.01);
   EXPECT_NEAR(low.mean().item<double>(), 2.0 / M_PI, 0.05);
   EXPECT_LT(low.min().item<double>(), 0.5);
+}
+
+// Ground masking hides every token of the rows below the horizon in the chosen examples and
+// nothing else, and every subject the generator draws stands inside those rows: the masked
+// region is the same in every scene, so it never shows where the subject is or how tall.
+TEST(TokenMask, GroundMaskCoversEverySubject) {
+  constexpr int64_t kGrid = 32;
+  const auto first_row = static_cast<int64_t>(std::ceil(scenes::kHorizon * kGrid));
+  const auto mask =
+      train::lower_rows_mask(torch::tensor({true, false, true}), kGrid, kGrid, first_row);
+  ASSERT_EQ(mask.sizes(), (std::vector<int64_t>{3, kGrid, kGrid}));
+  EXPECT_TRUE(mask[0].slice(0, first_row).all().item<bool>());
+  EXPECT_FALSE(mask[0].slice(0, 0, first_row).any().item<bool>());
+  EXPECT_FALSE(mask[1].any().item<bool>());
+  EXPECT_TRUE(mask[2].equal(mask[0]));
+
+  double highest_top = 1.0;
+  int subjects = 0;
+  for (uint64_t seed = 0; seed < 4000; ++seed) {
+    const auto a = scenes::sample_attributes(seed, scenes::Split::kTrain);
+    const auto p = scenes::subject_placement(a, seed);
+    if (!p.visible) continue;
+    ++subjects;
+    highest_top = std::min(highest_top, scenes::kSubjectBase - p.height);
+  }
+  ASSERT_GT(subjects, 1000);
+  EXPECT_GE(highest_top, double(first_row) / kGrid);
+  // The tallest subjects reach the horizon: the mask is not larger than it has to be.
+  EXPECT_LT(highest_top, double(first_row + 1) / kGrid);
 }
 
 // An interrupted run that resumes ends with the weights of an uninterrupted one.

@@ -12,6 +12,7 @@
 #include "engine/pipeline/model.h"
 #include "tools/train/decoder_trainer.h"
 #include "tools/train/model_configs.h"
+#include "tools/train/scene_layout.h"
 #include "tools/train/token_dataset.h"
 #include "tools/train/token_weights.h"
 #include "tools/train/train_checkpoint.h"
@@ -138,6 +139,9 @@ class Trainer {
     t.object_weight = o_.object_weight;
     t.object_masking = o_.object_masking;
     t.object_masking_floor = o_.object_masking_floor;
+    t.ground_masking = o_.ground_masking;
+    // The first token row whose pixels all lie below the horizon.
+    t.ground_first_row = static_cast<int64_t>(std::ceil(scenes::kHorizon * data.tokens.size(1)));
     t.replicas = o_.replicas;
     if (o_.object_weight > 0 || o_.object_masking > 0) {
       const auto start = Clock::now();

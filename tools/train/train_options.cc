@@ -52,6 +52,8 @@ options:
                            caption alone must say what they are (default 0.15)
   --object-masking-floor R those examples also mask at least a share R of their other
                            tokens, so the mask does not outline the object (default 0)
+  --ground-masking P       share of examples with every token below the horizon masked:
+                           the subject's place, size and shape from the caption (default 0)
   --replicas N             transformer stage: N copies of the model, one thread each, each
                            on a slice of the batch, gradients averaged (default 2: 1.46x the
                            steps of one model on all threads, measured on 2 cores)
@@ -125,6 +127,8 @@ TrainOptions parse_train_options(int argc, char **argv) {
        [&](const std::string &v) { o.object_masking = number("--object-masking", v); }},
       {"--object-masking-floor",
        [&](const std::string &v) { o.object_masking_floor = number("--object-masking-floor", v); }},
+      {"--ground-masking",
+       [&](const std::string &v) { o.ground_masking = number("--ground-masking", v); }},
       {"--object-weight",
        [&](const std::string &v) { o.object_weight = number("--object-weight", v); }},
       {"--checkpoint-minutes",
@@ -155,7 +159,8 @@ TrainOptions parse_train_options(int argc, char **argv) {
   if (o.token_count < 1) throw Error("--tokens must be positive");
   for (auto [key, share] : {std::pair{"--cond-dropout", o.cond_dropout},
                             std::pair{"--object-masking", o.object_masking},
-                            std::pair{"--object-masking-floor", o.object_masking_floor}})
+                            std::pair{"--object-masking-floor", o.object_masking_floor},
+                            std::pair{"--ground-masking", o.ground_masking}})
     if (share < 0 || share > 1)
       throw Error(std::string(key) + ": a share between 0 and 1, got " + std::to_string(share));
   if (o.object_weight < 0) throw Error("--object-weight: must not be negative");

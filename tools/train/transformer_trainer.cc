@@ -57,6 +57,12 @@ torch::Tensor draw_token_mask(int64_t batch, int64_t height, int64_t width,
   return forced_mask.defined() ? mask.logical_or(forced_mask) : mask;
 }
 
+torch::Tensor lower_rows_mask(const torch::Tensor &chosen, int64_t height, int64_t width,
+                              int64_t first_row) {
+  auto rows = (torch::arange(height) >= first_row).view({1, height, 1});
+  return rows.logical_and(chosen.view({-1, 1, 1})).expand({chosen.size(0), height, width});
+}
+
 torch::Tensor masked_token_loss(text::ClipTextModelWithProjection &text_encoder,
                                 transformer::UVit2DModel &uvit, const torch::Tensor &input_ids,
                                 const torch::Tensor &tokens, int image_size,
@@ -166,6 +172,11 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
         forced = (fractions > kObjectTokenShare).logical_and(chosen.view({-1, 1, 1}));
         if (o.object_masking_floor > 0) floor = chosen.to(torch::kFloat32) * o.object_masking_floor;
       }
+    }
+    if (o.ground_masking > 0) {
+      auto chosen = torch::rand({o.batch}, gen) < o.ground_masking;
+      auto ground = lower_rows_mask(chosen, tokens.size(1), tokens.size(2), o.ground_first_row);
+      forced = forced.defined() ? forced.logical_or(ground) : ground;
     }
     auto drop = torch::rand({o.batch}, gen) < o.cond_dropout;
     ids = torch::where(drop.unsqueeze(1), empty.unsqueeze(0).expand_as(ids), ids);

@@ -44,6 +44,13 @@ struct TransformerTrainOptions {
   // a masked patch among visible ones is an object, and at sampling time, where the last
   // masked tokens are scattered, it spreads objects over the ground.
   double object_masking_floor = 0.0;
+  // Share of examples whose every token below the horizon (rows from `ground_first_row`)
+  // is masked on top of the cosine mask. Unlike an object mask, the masked region is the
+  // same in every scene, so it gives nothing away: where the subject stands, how large it
+  // is and what shape it has can only come from the caption, which is the situation of the
+  // first decoding steps.
+  double ground_masking = 0.0;
+  int64_t ground_first_row = 0;
   double checkpoint_seconds = 300;
   std::filesystem::path checkpoint;
   bool resume = false;
@@ -60,6 +67,11 @@ struct TransformerTrainOptions {
 torch::Tensor draw_token_mask(int64_t batch, int64_t height, int64_t width,
                               at::Generator &generator, const torch::Tensor &forced_mask = {},
                               const torch::Tensor &share_floor = {});
+
+// [batch,height,width] bool: every token of rows >= first_row in the examples `chosen`
+// ([batch] bool) marks.
+torch::Tensor lower_rows_mask(const torch::Tensor &chosen, int64_t height, int64_t width,
+                              int64_t first_row);
 
 // The masked-token loss of one batch, as the training step computes it (no backward).
 // `input_ids` [B,77] long, `tokens` [B,h,w] long; masking draws from `generator`.
