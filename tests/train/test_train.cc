@@ -272,12 +272,15 @@ TEST(TokenMask, GroundMaskCoversEverySubject) {
   constexpr int64_t kGrid = 32;
   const auto first_row = static_cast<int64_t>(std::ceil(scenes::kHorizon * kGrid));
   const auto mask =
-      train::lower_rows_mask(torch::tensor({true, false, true}), kGrid, kGrid, first_row);
+      train::rows_mask(torch::tensor({true, false, true}), kGrid, kGrid, first_row, kGrid);
   ASSERT_EQ(mask.sizes(), (std::vector<int64_t>{3, kGrid, kGrid}));
   EXPECT_TRUE(mask[0].slice(0, first_row).all().item<bool>());
   EXPECT_FALSE(mask[0].slice(0, 0, first_row).any().item<bool>());
   EXPECT_FALSE(mask[1].any().item<bool>());
   EXPECT_TRUE(mask[2].equal(mask[0]));
+  // Sky masking hides the other rows.
+  const auto sky = train::rows_mask(torch::tensor({true}), kGrid, kGrid, 0, first_row);
+  EXPECT_TRUE(sky[0].logical_xor(mask[0]).all().item<bool>());
 
   double highest_top = 1.0;
   int subjects = 0;

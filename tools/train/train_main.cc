@@ -140,8 +140,9 @@ class Trainer {
     t.object_masking = o_.object_masking;
     t.object_masking_floor = o_.object_masking_floor;
     t.ground_masking = o_.ground_masking;
+    t.sky_masking = o_.sky_masking;
     // The first token row whose pixels all lie below the horizon.
-    t.ground_first_row = static_cast<int64_t>(std::ceil(scenes::kHorizon * data.tokens.size(1)));
+    t.horizon_row = static_cast<int64_t>(std::ceil(scenes::kHorizon * data.tokens.size(1)));
     t.replicas = o_.replicas;
     if (o_.object_weight > 0 || o_.object_masking > 0) {
       const auto start = Clock::now();

@@ -54,6 +54,8 @@ options:
                            tokens, so the mask does not outline the object (default 0)
   --ground-masking P       share of examples with every token below the horizon masked:
                            the subject's place, size and shape from the caption (default 0)
+  --sky-masking P          share of examples with every token above the horizon masked:
+                           clouds, sun or moon and the backdrop from the caption (default 0)
   --replicas N             transformer stage: N copies of the model, one thread each, each
                            on a slice of the batch, gradients averaged (default 2: 1.46x the
                            steps of one model on all threads, measured on 2 cores)
@@ -129,6 +131,7 @@ TrainOptions parse_train_options(int argc, char **argv) {
        [&](const std::string &v) { o.object_masking_floor = number("--object-masking-floor", v); }},
       {"--ground-masking",
        [&](const std::string &v) { o.ground_masking = number("--ground-masking", v); }},
+      {"--sky-masking", [&](const std::string &v) { o.sky_masking = number("--sky-masking", v); }},
       {"--object-weight",
        [&](const std::string &v) { o.object_weight = number("--object-weight", v); }},
       {"--checkpoint-minutes",
@@ -157,10 +160,11 @@ TrainOptions parse_train_options(int argc, char **argv) {
   }
   if (o.vq_batch < 1 || o.batch < 1) throw Error("batch sizes must be positive");
   if (o.token_count < 1) throw Error("--tokens must be positive");
-  for (auto [key, share] : {std::pair{"--cond-dropout", o.cond_dropout},
-                            std::pair{"--object-masking", o.object_masking},
-                            std::pair{"--object-masking-floor", o.object_masking_floor},
-                            std::pair{"--ground-masking", o.ground_masking}})
+  for (auto [key, share] :
+       {std::pair{"--cond-dropout", o.cond_dropout},
+        std::pair{"--object-masking", o.object_masking},
+        std::pair{"--object-masking-floor", o.object_masking_floor},
+        std::pair{"--ground-masking", o.ground_masking}, std::pair{"--sky-masking", o.sky_masking}})
     if (share < 0 || share > 1)
       throw Error(std::string(key) + ": a share between 0 and 1, got " + std::to_string(share));
   if (o.object_weight < 0) throw Error("--object-weight: must not be negative");

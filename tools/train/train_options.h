@@ -35,7 +35,8 @@ struct TrainOptions {
   double object_masking = 0.15;  // transformer_trainer.h
   double object_masking_floor = 0.0;
   double ground_masking = 0.0;  // transformer_trainer.h
-  int replicas = 2;             // replicas.h: 1.46x the steps of one model on 2 cores
+  double sky_masking = 0.0;
+  int replicas = 2;  // replicas.h: 1.46x the steps of one model on 2 cores
   bool bf16 = false;
 
   double decoder_minutes = 4;

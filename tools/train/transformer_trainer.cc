@@ -57,9 +57,10 @@ torch::Tensor draw_token_mask(int64_t batch, int64_t height, int64_t width,
   return forced_mask.defined() ? mask.logical_or(forced_mask) : mask;
 }
 
-torch::Tensor lower_rows_mask(const torch::Tensor &chosen, int64_t height, int64_t width,
-                              int64_t first_row) {
-  auto rows = (torch::arange(height) >= first_row).view({1, height, 1});
+torch::Tensor rows_mask(const torch::Tensor &chosen, int64_t height, int64_t width,
+                        int64_t row_begin, int64_t row_end) {
+  const auto row = torch::arange(height);
+  auto rows = (row >= row_begin).logical_and(row < row_end).view({1, height, 1});
   return rows.logical_and(chosen.view({-1, 1, 1})).expand({chosen.size(0), height, width});
 }
 
@@ -173,11 +174,15 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
         if (o.object_masking_floor > 0) floor = chosen.to(torch::kFloat32) * o.object_masking_floor;
       }
     }
-    if (o.ground_masking > 0) {
-      auto chosen = torch::rand({o.batch}, gen) < o.ground_masking;
-      auto ground = lower_rows_mask(chosen, tokens.size(1), tokens.size(2), o.ground_first_row);
-      forced = forced.defined() ? forced.logical_or(ground) : ground;
-    }
+    // Draws only for the shares in use, so runs without them repeat earlier runs exactly.
+    auto add_rows = [&](double share, int64_t row_begin, int64_t row_end) {
+      if (share <= 0) return;
+      auto chosen = torch::rand({o.batch}, gen) < share;
+      auto region = rows_mask(chosen, tokens.size(1), tokens.size(2), row_begin, row_end);
+      forced = forced.defined() ? forced.logical_or(region) : region;
+    };
+    add_rows(o.ground_masking, o.horizon_row, tokens.size(1));
+    add_rows(o.sky_masking, 0, o.horizon_row);
     auto drop = torch::rand({o.batch}, gen) < o.cond_dropout;
     ids = torch::where(drop.unsqueeze(1), empty.unsqueeze(0).expand_as(ids), ids);
 

@@ -44,13 +44,14 @@ struct TransformerTrainOptions {
   // a masked patch among visible ones is an object, and at sampling time, where the last
   // masked tokens are scattered, it spreads objects over the ground.
   double object_masking_floor = 0.0;
-  // Share of examples whose every token below the horizon (rows from `ground_first_row`)
-  // is masked on top of the cosine mask. Unlike an object mask, the masked region is the
-  // same in every scene, so it gives nothing away: where the subject stands, how large it
-  // is and what shape it has can only come from the caption, which is the situation of the
-  // first decoding steps.
+  // Shares of examples whose every token below / above the horizon (rows from / before
+  // `horizon_row`) is masked on top of the cosine mask. Unlike an object mask, the masked
+  // region is the same in every scene, so it gives nothing away: where the subject stands,
+  // how large it is and what shape it has, or whether there are clouds and a sun, can only
+  // come from the caption, as in the first decoding steps.
   double ground_masking = 0.0;
-  int64_t ground_first_row = 0;
+  double sky_masking = 0.0;
+  int64_t horizon_row = 0;
   double checkpoint_seconds = 300;
   std::filesystem::path checkpoint;
   bool resume = false;
@@ -68,10 +69,10 @@ torch::Tensor draw_token_mask(int64_t batch, int64_t height, int64_t width,
                               at::Generator &generator, const torch::Tensor &forced_mask = {},
                               const torch::Tensor &share_floor = {});
 
-// [batch,height,width] bool: every token of rows >= first_row in the examples `chosen`
-// ([batch] bool) marks.
-torch::Tensor lower_rows_mask(const torch::Tensor &chosen, int64_t height, int64_t width,
-                              int64_t first_row);
+// [batch,height,width] bool: every token of rows [row_begin, row_end) in the examples
+// `chosen` ([batch] bool) marks.
+torch::Tensor rows_mask(const torch::Tensor &chosen, int64_t height, int64_t width,
+                        int64_t row_begin, int64_t row_end);
 
 // The masked-token loss of one batch, as the training step computes it (no backward).
 // `input_ids` [B,77] long, `tokens` [B,h,w] long; masking draws from `generator`.
