@@ -86,6 +86,7 @@ class Trainer {
                            configs_.scheduler, o_.seed);
     model_->set_generation_defaults(configs_.generation);
     init_convolutions_fan_in(*model_->vqvae(), o_.seed + 3);
+    if (o_.position_channels) seed_position_channels(model_->transformer());
   }
 
   void vq() {

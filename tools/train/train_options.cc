@@ -60,6 +60,8 @@ options:
                            on a slice of the batch, gradients averaged (default 2: 1.46x the
                            steps of one model on all threads, measured on 2 cores)
   --bf16                   bf16 autocast for the transformer stage
+  --position-channels      start the U-ViT with two conv channels that ramp from the left
+                           and right edges, so columns can be told apart (default off)
   --checkpoint-minutes M   between checkpoints (default 4)
   --fp32                   export fp32 weights (default: fp16 variant files)
   --quiet                  no progress lines
@@ -141,6 +143,7 @@ TrainOptions parse_train_options(int argc, char **argv) {
       {"--resume", [&] { o.resume = true; }},
       {"--quiet", [&] { o.quiet = true; }},
       {"--bf16", [&] { o.bf16 = true; }},
+      {"--position-channels", [&] { o.position_channels = true; }},
       {"--fp32", [&] { o.fp16_export = false; }},
   };
   for (int i = 2; i < argc; ++i) {

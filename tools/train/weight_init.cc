@@ -23,6 +23,88 @@ void init_convolutions_fan_in(torch::nn::Module &root, uint64_t seed) {
   }
 }
 
+void seed_position_channels(transformer::UVit2DModel &uvit) {
+  torch::NoGradGuard no_grad;
+  using torch::indexing::Slice;
+  constexpr double kConstant = 0.3;  // channel 2 everywhere, after the input convolution
+  constexpr double kStep = 0.1;      // the ramps rise by this per column
+  constexpr double kTap = 0.01;      // depthwise taps: small next to the content's outputs
+  const auto &c = uvit->config();
+  const int64_t channels = c.block_out_channels;
+
+  // Channel 2 carries a constant: one embedding component is the same for every code, and
+  // the input convolution reads only that component into it. Channels 0 and 1 start at 0.
+  auto &embed = *uvit->embed;
+  const int64_t in_channels = embed.embeddings->weight.size(1);
+  embed.embeddings->weight.index_put_({Slice(), 0}, 5 * 0.02);
+  auto &w = embed.conv->weight;  // [channels, in_channels, 1, 1]
+  w.index_put_({Slice(0, 3)}, 0.0);
+  w.index_put_({Slice(3), 0}, 0.0);
+  auto masked = torch::full({1, c.sample_size, c.sample_size}, c.vocab_size - 1, torch::kLong);
+  auto scale_to = [](torch::Tensor weight, const torch::Tensor &value, double target) {
+    weight.mul_(target / value.mean().item<double>());
+  };
+  w.index_put_({2, 0}, 1.0);
+  scale_to(w[2], embed.forward(masked)[0][2], kConstant);
+
+  auto &down = *uvit->down_block;
+  auto x = embed.forward(masked);
+  if (down.downsample) {
+    auto &d = down.downsample->conv->weight;  // [out, in, 2, 2]
+    d.index_put_({Slice(0, 3)}, 0.0);
+    d.index_put_({Slice(3), Slice(0, 3)}, 0.0);
+    d.index_put_({2, 2}, 1.0);
+    scale_to(d[2], down.downsample->forward(x)[0][2], kConstant);
+    x = down.downsample->forward(x);
+  }
+  // Each block adds to channel 0 (left neighbour - itself + step): from zeros, after k blocks
+  // column j holds min(j + 1, k) steps, and channel 1 the same from the right edge. The path
+  // is linear: depthwise taps, the block's RMSNorm (whose scale the content channels set,
+  // measured below at the first decoding step), hidden units in +/- pairs
+  // (gelu(z) - gelu(-z) = z), the output projection; the adaptive norm leaves the three
+  // channels alone, and the attention blocks write nothing into them.
+  for (size_t i = 0; i < down.res_blocks->size(); ++i) {
+    auto &b = *down.res_blocks[i]->as<transformer::ConvNextBlockImpl>();
+    auto &k = b.depthwise->weight;  // [channels, 1, 3, 3]
+    k.index_put_({Slice(0, 3)}, 0.0);
+    k.index_put_({0, 0, 1, 0}, kTap);
+    k.index_put_({0, 0, 1, 1}, -kTap);
+    k.index_put_({1, 0, 1, 2}, kTap);
+    k.index_put_({1, 0, 1, 1}, -kTap);
+    k.index_put_({2, 0, 1, 1}, kTap);
+    // The RMSNorm's divisor at the first step: the median over tokens.
+    auto dw = b.depthwise->forward(x)[0];  // [C,h,w]
+    const double rms = dw.pow(2).mean(0).add(c.layer_norm_eps).sqrt().median().item<double>();
+    const double through = rms / kTap;  // undoes tap and norm
+
+    auto &l1 = b.channelwise_linear_1->weight;  // [hidden, channels]
+    l1.index_put_({Slice(0, 4)}, 0.0);
+    l1.index_put_({Slice(4), Slice(0, 3)}, 0.0);
+    const double per_constant = kStep / kConstant;
+    for (int side = 0; side < 2; ++side)
+      for (int sign = 0; sign < 2; ++sign) {
+        const double s = sign == 0 ? 1.0 : -1.0;
+        l1.index_put_({2 * side + sign, side}, s);
+        l1.index_put_({2 * side + sign, 2}, s * per_constant);
+      }
+    auto &l2 = b.channelwise_linear_2->weight;  // [channels, hidden]
+    l2.index_put_({Slice(0, 3)}, 0.0);
+    l2.index_put_({Slice(3), Slice(0, 4)}, 0.0);
+    for (int side = 0; side < 2; ++side) {
+      l2.index_put_({side, 2 * side}, through);
+      l2.index_put_({side, 2 * side + 1}, -through);
+    }
+    auto &mapper = b.cond_embeds_mapper->weight;  // [2C, hidden]: scale rows, then shift rows
+    mapper.index_put_({Slice(0, 3)}, 0.0);
+    mapper.index_put_({Slice(channels, channels + 3)}, 0.0);
+    auto &attention = *down.attention_blocks[i]->as<transformer::SkipFFTransformerBlockImpl>();
+    for (auto *a : {attention.attn1.get(), attention.attn2.get()})
+      a->to_out[0]->as<nn::LinearImpl>()->weight.index_put_({Slice(0, 3)}, 0.0);
+    const auto cond = torch::zeros({1, c.hidden_size});
+    x = b.forward(x, cond);
+  }
+}
+
 void set_conv_memory_format(torch::nn::Module &root, c10::MemoryFormat format) {
   torch::NoGradGuard no_grad;
   for (auto &p : root.parameters())
