@@ -7,6 +7,10 @@ prints, per third of the image (columns), the total-variation distance between t
 distributions the transformer predicts, averaged over the lower rows where subjects stand.
 A model that places subjects by the word shows large distances on both sides; one that
 ignores it shows ~0 everywhere. The last row swaps the colour word instead, for scale.
+Then, per column, how far each position's caption moves the lower half away from the same
+scene without a subject: where the model expects the subject, for each word. Last, how far
+apart the down block's features are for columns 4 and 11 of its grid (where subjects stand
+at the left and at the right): ~0 means the model cannot tell the two places apart.
 
 Runs the reference implementation (diffusers v0.27.2) on a model folder; no network:
 
@@ -69,6 +73,29 @@ def main(model_dir):
     row("for scale: red / blue in " + text.format("…"),
         tv_by_thirds(first_step_probs(pipe, text.format("red")),
                      first_step_probs(pipe, text.format("blue"))))
+
+    # Where the subject is expected: the distance to the subject-less caption, per column.
+    base = first_step_probs(pipe, "a field under a daytime sky")
+    n = base.shape[-1]
+    print()
+    print("| caption | subject expected per column, lower half (TV to no subject, x10) |")
+    print("|---|---|")
+    for phrase in ["at the left", "in the middle", "at the right"]:
+        p = first_step_probs(pipe, f"a large red box {phrase} on a field under a daytime sky")
+        per_column = (0.5 * (p - base).abs().sum(0))[n // 2:].mean(0)
+        print(f"| {phrase} | " + " ".join(f"{10 * v:.0f}" for v in per_column) + " |")
+
+    features = {}
+    hook = pipe.transformer.down_block.register_forward_hook(
+        lambda module, inputs, output: features.__setitem__("down", output))
+    first_step_probs(pipe, "a large red box at the left on a field under a daytime sky")
+    hook.remove()
+    down = features["down"][0]  # [channels, rows, columns]
+    middle = down[:, down.shape[1] // 2]
+    left, right = round(0.27 * middle.shape[1]), round(0.73 * middle.shape[1])
+    apart = (middle[:, left] - middle[:, right]).norm() / middle.norm(dim=0).mean()
+    print(f"\ndown block features, columns {left} and {right} of {middle.shape[1]} (middle row): "
+          f"{apart:.4f} apart, relative to their size")
 
 
 if __name__ == "__main__":
