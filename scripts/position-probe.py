@@ -9,8 +9,9 @@ A model that places subjects by the word shows large distances on both sides; on
 ignores it shows ~0 everywhere. The last row swaps the colour word instead, for scale.
 Then, per column, how far each position's caption moves the lower half away from the same
 scene without a subject: where the model expects the subject, for each word. Last, how far
-apart the down block's features are for columns 4 and 11 of its grid (where subjects stand
-at the left and at the right): ~0 means the model cannot tell the two places apart.
+apart the down block's features are for the columns where subjects stand at the left and at
+the right (27% and 73% of the width, the generator's kPositionU): ~0 means the model cannot
+tell the two places apart.
 
 Runs the reference implementation (diffusers v0.27.2) on a model folder; no network:
 
@@ -75,7 +76,11 @@ def main(model_dir):
                      first_step_probs(pipe, text.format("blue"))))
 
     # Where the subject is expected: the distance to the subject-less caption, per column.
+    # The down block's output for the first caption is kept for the last line.
     base = first_step_probs(pipe, "a field under a daytime sky")
+    features = {}
+    hook = pipe.transformer.down_block.register_forward_hook(
+        lambda module, inputs, output: features.setdefault("down", output))
     n = base.shape[-1]
     print()
     print("| caption | subject expected per column, lower half (TV to no subject, x10) |")
@@ -84,12 +89,8 @@ def main(model_dir):
         p = first_step_probs(pipe, f"a large red box {phrase} on a field under a daytime sky")
         per_column = (0.5 * (p - base).abs().sum(0))[n // 2:].mean(0)
         print(f"| {phrase} | " + " ".join(f"{10 * v:.0f}" for v in per_column) + " |")
-
-    features = {}
-    hook = pipe.transformer.down_block.register_forward_hook(
-        lambda module, inputs, output: features.__setitem__("down", output))
-    first_step_probs(pipe, "a large red box at the left on a field under a daytime sky")
     hook.remove()
+
     down = features["down"][0]  # [channels, rows, columns]
     middle = down[:, down.shape[1] // 2]
     left, right = round(0.27 * middle.shape[1]), round(0.73 * middle.shape[1])

@@ -26,17 +26,17 @@ void init_convolutions_fan_in(torch::nn::Module &root, uint64_t seed) {
 void seed_position_channels(transformer::UVit2DModel &uvit) {
   torch::NoGradGuard no_grad;
   using torch::indexing::Slice;
-  constexpr double kConstant = 0.3;  // channel 2 everywhere, after the input convolution
-  constexpr double kStep = 0.1;      // the ramps rise by this per column
-  constexpr double kTap = 0.01;      // depthwise taps: small next to the content's outputs
+  constexpr double kConstant = 0.3;       // channel 2 everywhere, after the input convolution
+  constexpr double kStep = 0.1;           // the ramps rise by this per column
+  constexpr double kTap = 0.01;           // depthwise taps: small next to the content's outputs
+  constexpr double kEmbedConstant = 0.1;  // 5x the std of the other embedding components
   const auto &c = uvit->config();
   const int64_t channels = c.block_out_channels;
 
   // Channel 2 carries a constant: one embedding component is the same for every code, and
   // the input convolution reads only that component into it. Channels 0 and 1 start at 0.
   auto &embed = *uvit->embed;
-  const int64_t in_channels = embed.embeddings->weight.size(1);
-  embed.embeddings->weight.index_put_({Slice(), 0}, 5 * 0.02);
+  embed.embeddings->weight.index_put_({Slice(), 0}, kEmbedConstant);
   auto &w = embed.conv->weight;  // [channels, in_channels, 1, 1]
   w.index_put_({Slice(0, 3)}, 0.0);
   w.index_put_({Slice(3), 0}, 0.0);
@@ -58,11 +58,14 @@ void seed_position_channels(transformer::UVit2DModel &uvit) {
     x = down.downsample->forward(x);
   }
   // Each block adds to channel 0 (left neighbour - itself + step): from zeros, after k blocks
-  // column j holds min(j + 1, k) steps, and channel 1 the same from the right edge. The path
+  // column j holds min(j + 1, k) steps, and channel 1 the same from the right edge, exactly
+  // while the norm's divisor is the one measured here (other conditions shrink the inner
+  // steps, see WeightInit.PositionChannelsTellColumnsApart). The path
   // is linear: depthwise taps, the block's RMSNorm (whose scale the content channels set,
   // measured below at the first decoding step), hidden units in +/- pairs
   // (gelu(z) - gelu(-z) = z), the output projection; the adaptive norm leaves the three
   // channels alone, and the attention blocks write nothing into them.
+  const auto no_condition = torch::zeros({1, c.hidden_size});
   for (size_t i = 0; i < down.res_blocks->size(); ++i) {
     auto &b = *down.res_blocks[i]->as<transformer::ConvNextBlockImpl>();
     auto &k = b.depthwise->weight;  // [channels, 1, 3, 3]
@@ -100,8 +103,7 @@ void seed_position_channels(transformer::UVit2DModel &uvit) {
     auto &attention = *down.attention_blocks[i]->as<transformer::SkipFFTransformerBlockImpl>();
     for (auto *a : {attention.attn1.get(), attention.attn2.get()})
       a->to_out[0]->as<nn::LinearImpl>()->weight.index_put_({Slice(0, 3)}, 0.0);
-    const auto cond = torch::zeros({1, c.hidden_size});
-    x = b.forward(x, cond);
+    x = b.forward(x, no_condition);
   }
 }
 
