@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -379,6 +380,52 @@ TEST(TinyTraining, ResumeContinuesFromSavedStep) {
   auto b = t1->transformer()->named_parameters();
   for (const auto &p : t3->transformer()->named_parameters())
     EXPECT_TRUE(torch::allclose(p.value(), b[p.key()], 1e-4, 1e-5)) << p.key();
+}
+
+// With --pin-position-channels the optimizer moves every weight but the ramp path's: its
+// entries end exactly as seeded, while the rest of the same tensors train (and, without the
+// pins, the path's entries train too).
+TEST(TinyTraining, PinnedPositionPathSurvivesTraining) {
+  TempDir tmp;
+  auto run = [&](const std::string &name, bool pin) {
+    auto m = tiny_model(tmp.path() / name);
+    train::PinnedWeights pinned;
+    train::seed_position_channels(m->transformer(), pin ? &pinned : nullptr);
+    std::map<std::string, torch::Tensor> seeded;
+    for (const auto &p : m->transformer()->named_parameters())
+      seeded[p.key()] = p.value().detach().clone();
+    const auto data = train::build_token_dataset(m->vqvae(), m->tokenizer(), 0, 32, 32, true);
+    auto o = transformer_options(tmp.path() / (name + ".ckpt"), 10);
+    if (pin) o.pinned = &pinned;
+    train::train_transformer(m->text_encoder(), m->transformer(), data,
+                             m->tokenizer().encode_padded(""), o);
+    // Largest change of the path's entries and of the other entries of the same tensors.
+    auto params = m->transformer()->named_parameters();
+    auto change = [&](const std::string &key, std::vector<at::indexing::TensorIndex> path) {
+      auto moved = (params[key].detach() - seeded[key]).abs();
+      auto other = torch::ones_like(moved, torch::kBool);
+      other.index_put_(path, false);
+      return std::pair{moved.index(path).max().item<double>(),
+                       moved.masked_select(other).max().item<double>()};
+    };
+    using torch::indexing::Slice;
+    const std::string block = "down_block.res_blocks.0.";
+    const int64_t ch = train::model_configs("tiny").uvit.block_out_channels;
+    return std::vector<std::pair<double, double>>{
+        change("embed.embeddings.weight", {Slice(), 0}),
+        change(block + "depthwise.weight", {Slice(0, 3)}),
+        change(block + "channelwise_linear_1.weight", {Slice(0, 4)}),
+        change(block + "channelwise_linear_2.weight", {Slice(0, 3)}),
+        change(block + "channelwise_norm.gamma", {0, 0, 0, Slice(0, 4)}),
+        change(block + "cond_embeds_mapper.weight", {Slice(ch, ch + 3)}),
+        change("down_block.attention_blocks.0.attn1.to_out.0.weight", {Slice(0, 3)})};
+  };
+  const auto pinned = run("pinned", true), free = run("free", false);
+  for (size_t i = 0; i < pinned.size(); ++i) {
+    EXPECT_EQ(pinned[i].first, 0.0) << "tensor " << i;
+    EXPECT_GT(pinned[i].second, 1e-4) << "tensor " << i;
+    EXPECT_GT(free[i].first, 1e-4) << "tensor " << i;
+  }
 }
 
 // The command line end to end: all stages, export, then the engine loads and generates.

@@ -86,7 +86,11 @@ class Trainer {
                            configs_.scheduler, o_.seed);
     model_->set_generation_defaults(configs_.generation);
     init_convolutions_fan_in(*model_->vqvae(), o_.seed + 3);
-    if (o_.position_channels) seed_position_channels(model_->transformer());
+    if (o_.position_channels)
+      seed_position_channels(model_->transformer(), o_.pin_position_channels ? &pinned_ : nullptr);
+    if (!pinned_.empty())
+      std::fprintf(stderr, "transformer: %lld weights pinned to the position channels' path\n",
+                   static_cast<long long>(pinned_.count()));
   }
 
   void vq() {
@@ -145,6 +149,7 @@ class Trainer {
     // The first token row whose pixels all lie below the horizon.
     t.horizon_row = static_cast<int64_t>(std::ceil(scenes::kHorizon * data.tokens.size(1)));
     t.replicas = o_.replicas;
+    if (!pinned_.empty()) t.pinned = &pinned_;
     if (o_.object_weight > 0 || o_.object_masking > 0) {
       const auto start = Clock::now();
       t.object_fractions =
@@ -231,6 +236,7 @@ class Trainer {
   WorkFiles work_;
   ModelConfigs configs_;
   std::shared_ptr<Model> model_;
+  PinnedWeights pinned_;  // empty unless --pin-position-channels
   bool vq_loaded_ = false;
 };
 

@@ -62,6 +62,8 @@ options:
   --bf16                   bf16 autocast for the transformer stage
   --position-channels      start the U-ViT with two conv channels that ramp from the left
                            and right edges, so columns can be told apart (default off)
+  --pin-position-channels  --position-channels, and keep the ramp path's weights fixed
+                           while training (the optimizer washes them out otherwise)
   --checkpoint-minutes M   between checkpoints (default 4)
   --fp32                   export fp32 weights (default: fp16 variant files)
   --quiet                  no progress lines
@@ -144,6 +146,7 @@ TrainOptions parse_train_options(int argc, char **argv) {
       {"--quiet", [&] { o.quiet = true; }},
       {"--bf16", [&] { o.bf16 = true; }},
       {"--position-channels", [&] { o.position_channels = true; }},
+      {"--pin-position-channels", [&] { o.position_channels = o.pin_position_channels = true; }},
       {"--fp32", [&] { o.fp16_export = false; }},
   };
   for (int i = 2; i < argc; ++i) {

@@ -38,7 +38,8 @@ struct TrainOptions {
   double sky_masking = 0.0;
   int replicas = 2;  // replicas.h: 1.46x the steps of one model on 2 cores
   bool bf16 = false;
-  bool position_channels = false;  // weight_init.h: seed_position_channels
+  bool position_channels = false;      // weight_init.h: seed_position_channels
+  bool pin_position_channels = false;  // ... and keep its ramp path fixed in training
 
   double decoder_minutes = 4;
   int64_t decoder_steps = 0;

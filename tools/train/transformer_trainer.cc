@@ -12,6 +12,7 @@
 #include "tools/train/replicas.h"
 #include "tools/train/train_checkpoint.h"
 #include "tools/train/train_progress.h"
+#include "tools/train/weight_init.h"
 
 namespace amused::train {
 
@@ -201,8 +202,10 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
           return masked_token_loss(te, uv, slice(ids), slice(tokens), o.image_size, g,
                                    slice(weights), slice(forced), slice(floor));
         });
+    if (o.pinned) o.pinned->zero_grads();
     torch::nn::utils::clip_grad_norm_(all, 1.0);
     optimizer.step();
+    if (o.pinned) o.pinned->restore();
     replicas.sync();
     ++pos.step;
 

@@ -18,6 +18,8 @@
 
 namespace amused::train {
 
+class PinnedWeights;  // weight_init.h
+
 struct TransformerTrainOptions {
   uint64_t seed = 0;
   Budget budget;
@@ -52,6 +54,8 @@ struct TransformerTrainOptions {
   double ground_masking = 0.0;
   double sky_masking = 0.0;
   int64_t horizon_row = 0;
+  // Entries the optimizer must leave as they are (weight_init.h), or null.
+  const PinnedWeights *pinned = nullptr;
   double checkpoint_seconds = 300;
   std::filesystem::path checkpoint;
   bool resume = false;

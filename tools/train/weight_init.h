@@ -4,14 +4,37 @@
 // too small for 3x3 convolutions with few input channels and slows early training.
 #pragma once
 
+#include <ATen/TensorIndexing.h>
 #include <c10/core/MemoryFormat.h>
 #include <torch/nn/module.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "engine/transformer/uvit2d.h"
 
 namespace amused::train {
+
+// Entries of parameters that training keeps at the values they had when frozen: their
+// gradients are zeroed before the optimizer sees them (so they take no share of the gradient
+// clipping nor any Adam moments) and their values are written back after every step (weight
+// decay moves every entry of a matrix).
+class PinnedWeights {
+ public:
+  // Marks param[index]; the values are read by freeze().
+  void pin(const torch::Tensor &param, at::ArrayRef<at::indexing::TensorIndex> index);
+  void freeze();
+  void zero_grads() const;
+  void restore() const;
+  bool empty() const { return entries_.empty(); }
+  int64_t count() const;
+
+ private:
+  struct Entry {
+    torch::Tensor param, mask, value;
+  };
+  std::vector<Entry> entries_;
+};
 
 // UVit2D has no position embedding: a token tells its column only from the zero padding of
 // the depthwise convolutions, and from the normal(0, 0.02) start that signal fades within a
@@ -22,8 +45,11 @@ namespace amused::train {
 // channels 0 and 1 clipped ramps that rise over the first / last 8 columns
 // (each conv block adds its left / right neighbour's value minus its own plus a step), so
 // together they tell every column apart. The weights stay ordinary parameters of the same
-// architecture (diffusers loads the model unchanged) and training is free to change them.
-void seed_position_channels(transformer::UVit2DModel &uvit);
+// architecture (diffusers loads the model unchanged). Training is free to change them unless
+// `pinned` is given: it then receives every entry the ramp path needs (the path's weights,
+// the norms' gains on its channels, the zeros that keep the adaptive norm, the attention and
+// the GlobalResponseNorm off it), so that the optimizer can be kept from washing it out.
+void seed_position_channels(transformer::UVit2DModel &uvit, PinnedWeights *pinned = nullptr);
 
 // Every nn::Conv2d of `root`: weight ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), bias zero.
 void init_convolutions_fan_in(torch::nn::Module &root, uint64_t seed);
