@@ -64,10 +64,18 @@ void seed_position_channels(transformer::UVit2DModel &uvit, PinnedWeights *pinne
     if (pinned && param.defined()) pinned->pin(param, index);
   };
   const auto first3 = Slice(0, 3);
-  constexpr double kConstant = 0.3;       // channel 2 everywhere, after the input convolution
-  constexpr double kStep = 0.1;           // the ramps rise by this per column
-  constexpr double kTap = 0.01;           // depthwise taps: small next to the content's outputs
-  constexpr double kEmbedConstant = 0.1;  // 5x the std of the other embedding components
+  // Every RMSNorm on the path divides by the size of all channels, which training grows
+  // (10x in 20 minutes, measured): a constant that is small next to the content shrinks with
+  // it, and so does the ramp's gain, until the shift no longer propagates. So where the path
+  // passes a norm, channel 2 dominates that norm's input, and the norm's output on the three
+  // channels no longer depends on the content (the content is divided by the constant there;
+  // the weights after the norm grow to make up for it).
+  constexpr double kEmbedConstant = 1.0;  // 50x the std of the other embedding components
+  constexpr double kEmbedDominant = 20;   // channel 2 out of the input conv (into a norm)
+  constexpr double kConstant = 1.0;       // channel 2 in the down block's stream
+  constexpr double kBlockDominant = 8;    // channel 2 out of each depthwise conv (into a norm)
+  constexpr double kStep = 0.125;         // the ramps rise by this per column
+  constexpr double kShiftTap = 1.0;       // depthwise taps of channels 0 and 1
   const auto &c = uvit->config();
   const int64_t channels = c.block_out_channels;
 
@@ -83,7 +91,7 @@ void seed_position_channels(transformer::UVit2DModel &uvit, PinnedWeights *pinne
     weight.mul_(target / value.mean().item<double>());
   };
   w.index_put_({2, 0}, 1.0);
-  scale_to(w[2], embed.forward(masked)[0][2], kConstant);
+  scale_to(w[2], embed.forward(masked)[0][2], kEmbedDominant);
   pin(embed.embeddings->weight, {Slice(), 0});
   pin(embed.layer_norm->weight, {0});
   pin(w, {first3});
@@ -102,31 +110,31 @@ void seed_position_channels(transformer::UVit2DModel &uvit, PinnedWeights *pinne
   }
   // Each block adds to channel 0 (left neighbour - itself + step): from zeros, after k blocks
   // column j holds min(j + 1, k) steps, and channel 1 the same from the right edge, exactly
-  // while the norm's divisor is the one measured here (other conditions shrink the inner
-  // steps, see WeightInit.PositionChannelsTellColumnsApart). The path
-  // is linear: depthwise taps, the block's RMSNorm (whose scale the content channels set,
-  // measured below at the first decoding step), hidden units in +/- pairs
-  // (gelu(z) - gelu(-z) = z), the output projection; the adaptive norm leaves the three
-  // channels alone, and the attention blocks write nothing into them.
+  // while channel 2 dominates the block norm's divisor (as the content grows, the gain falls
+  // below 1 and the inner steps shrink). The path is linear: depthwise taps, the block's
+  // RMSNorm, hidden units in +/- pairs (gelu(z) - gelu(-z) = z), the output projection; the
+  // adaptive norm leaves the three channels alone, and the attention blocks write nothing
+  // into them.
   const auto no_condition = torch::zeros({1, c.hidden_size});
   for (size_t i = 0; i < down.res_blocks->size(); ++i) {
     auto &b = *down.res_blocks[i]->as<transformer::ConvNextBlockImpl>();
     auto &k = b.depthwise->weight;  // [channels, 1, 3, 3]
     k.index_put_({first3}, 0.0);
-    k.index_put_({0, 0, 1, 0}, kTap);
-    k.index_put_({0, 0, 1, 1}, -kTap);
-    k.index_put_({1, 0, 1, 2}, kTap);
-    k.index_put_({1, 0, 1, 1}, -kTap);
-    k.index_put_({2, 0, 1, 1}, kTap);
-    // The RMSNorm's divisor at the first step: the median over tokens.
+    k.index_put_({0, 0, 1, 0}, kShiftTap);
+    k.index_put_({0, 0, 1, 1}, -kShiftTap);
+    k.index_put_({1, 0, 1, 2}, kShiftTap);
+    k.index_put_({1, 0, 1, 1}, -kShiftTap);
+    k.index_put_({2, 0, 1, 1}, kBlockDominant / kConstant);
+    // The RMSNorm's divisor at the first step (the median over tokens): ~kBlockDominant /
+    // sqrt(channels), whatever the content.
     auto dw = b.depthwise->forward(x)[0];  // [C,h,w]
     const double rms = dw.pow(2).mean(0).add(c.layer_norm_eps).sqrt().median().item<double>();
-    const double through = rms / kTap;  // undoes tap and norm
+    const double through = rms / kShiftTap;  // undoes tap and norm
 
     auto &l1 = b.channelwise_linear_1->weight;  // [hidden, channels]
     l1.index_put_({Slice(0, 4)}, 0.0);
     l1.index_put_({Slice(4), first3}, 0.0);
-    const double per_constant = kStep / kConstant;
+    const double per_constant = kStep * kShiftTap / kBlockDominant;
     for (int side = 0; side < 2; ++side)
       for (int sign = 0; sign < 2; ++sign) {
         const double s = sign == 0 ? 1.0 : -1.0;

@@ -44,11 +44,13 @@ class PinnedWeights {
 // channel 2 a constant (one component of the token embedding is the same for every code),
 // channels 0 and 1 clipped ramps that rise over the first / last 8 columns
 // (each conv block adds its left / right neighbour's value minus its own plus a step), so
-// together they tell every column apart. The weights stay ordinary parameters of the same
-// architecture (diffusers loads the model unchanged). Training is free to change them unless
-// `pinned` is given: it then receives every entry the ramp path needs (the path's weights,
-// the norms' gains on its channels, the zeros that keep the adaptive norm, the attention and
-// the GlobalResponseNorm off it), so that the optimizer can be kept from washing it out.
+// together they tell every column apart. Channel 2 dominates every norm the path passes, so
+// the ramps keep their steps as training grows the content channels. The weights stay ordinary
+// parameters of the same architecture (diffusers loads the model unchanged). Training is free to
+// change them unless `pinned` is given: it then receives every entry the ramp path needs (the
+// path's weights, the norms' gains on its channels, the zeros that keep the adaptive norm, the
+// attention and the GlobalResponseNorm off it), so that the optimizer can be kept from washing it
+// out.
 void seed_position_channels(transformer::UVit2DModel &uvit, PinnedWeights *pinned = nullptr);
 
 // Every nn::Conv2d of `root`: weight ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), bias zero.
