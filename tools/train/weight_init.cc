@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <iterator>
 
 #include "engine/nn/layers.h"
 
@@ -28,16 +27,15 @@ void init_convolutions_fan_in(torch::nn::Module &root, uint64_t seed) {
 void PinnedWeights::pin(const torch::Tensor &param, at::ArrayRef<at::indexing::TensorIndex> index) {
   auto it = std::find_if(entries_.begin(), entries_.end(),
                          [&](const Entry &e) { return e.param.is_same(param); });
-  if (it == entries_.end()) {
-    entries_.push_back({param, torch::zeros(param.sizes(), torch::kBool), {}});
-    it = std::prev(entries_.end());
-  }
-  it->mask.index_put_(index, true);
+  Entry &e = it != entries_.end()
+                 ? *it
+                 : entries_.emplace_back(Entry{param, torch::zeros(param.sizes(), torch::kBool)});
+  e.mask.index_put_(index, true);
 }
 
 void PinnedWeights::freeze() {
   torch::NoGradGuard no_grad;
-  for (auto &e : entries_) e.value = e.param.detach().clone();
+  for (auto &e : entries_) e.value = e.param.detach().masked_select(e.mask);
 }
 
 void PinnedWeights::zero_grads() const {
@@ -48,7 +46,7 @@ void PinnedWeights::zero_grads() const {
 
 void PinnedWeights::restore() const {
   torch::NoGradGuard no_grad;
-  for (const auto &e : entries_) e.param.copy_(torch::where(e.mask, e.value, e.param));
+  for (const auto &e : entries_) e.param.masked_scatter_(e.mask, e.value);
 }
 
 int64_t PinnedWeights::count() const {
@@ -62,6 +60,11 @@ void seed_position_channels(transformer::UVit2DModel &uvit, PinnedWeights *pinne
   using torch::indexing::Slice;
   auto pin = [&](const torch::Tensor &param, at::ArrayRef<at::indexing::TensorIndex> index) {
     if (pinned && param.defined()) pinned->pin(param, index);
+  };
+  // The path's own entries: zero until set below, and kept from training when pinning.
+  auto own = [&](torch::Tensor param, at::ArrayRef<at::indexing::TensorIndex> index) {
+    param.index_put_(index, 0.0);
+    pin(param, index);
   };
   const auto first3 = Slice(0, 3);
   // Every RMSNorm on the path divides by the size of all channels, which training grows
@@ -85,7 +88,7 @@ void seed_position_channels(transformer::UVit2DModel &uvit, PinnedWeights *pinne
   auto &embed = *uvit->embed;
   embed.embeddings->weight.index_put_({Slice(), 0}, kEmbedConstant);
   auto &w = embed.conv->weight;  // [channels, in_channels, 1, 1]
-  w.index_put_({first3}, 0.0);
+  own(w, {first3});
   w.index_put_({Slice(3), 0}, 0.0);
   auto masked = torch::full({1, c.sample_size, c.sample_size}, c.vocab_size - 1, torch::kLong);
   auto scale_to = [](torch::Tensor weight, const torch::Tensor &value, double target) {
@@ -95,18 +98,16 @@ void seed_position_channels(transformer::UVit2DModel &uvit, PinnedWeights *pinne
   scale_to(w[2], embed.forward(masked)[0][2], kEmbedDominant);
   pin(embed.embeddings->weight, {Slice(), 0});
   pin(embed.layer_norm->weight, {0});
-  pin(w, {first3});
 
   auto &down = *uvit->down_block;
   auto x = embed.forward(masked);
   if (down.downsample) {
     auto &d = down.downsample->conv->weight;  // [out, in, 2, 2]
-    d.index_put_({first3}, 0.0);
+    own(d, {first3});
     d.index_put_({Slice(3), first3}, 0.0);
     d.index_put_({2, 2}, 1.0);
     scale_to(d[2], down.downsample->forward(x)[0][2], kConstant);
     pin(down.downsample->norm->weight, {first3});
-    pin(d, {first3});
     x = down.downsample->forward(x);
   }
   // Each block adds to channel 0 (left neighbour - itself + step): from zeros, after k blocks
@@ -120,7 +121,8 @@ void seed_position_channels(transformer::UVit2DModel &uvit, PinnedWeights *pinne
   for (size_t i = 0; i < down.res_blocks->size(); ++i) {
     auto &b = *down.res_blocks[i]->as<transformer::ConvNextBlockImpl>();
     auto &k = b.depthwise->weight;  // [channels, 1, 3, 3]
-    k.index_put_({first3}, 0.0);
+    own(k, {first3});
+    pin(b.norm->weight, {first3});
     k.index_put_({0, 0, 1, 0}, kShiftTap);
     k.index_put_({0, 0, 1, 1}, -kShiftTap);
     k.index_put_({1, 0, 1, 2}, kShiftTap);
@@ -133,8 +135,10 @@ void seed_position_channels(transformer::UVit2DModel &uvit, PinnedWeights *pinne
     const double through = rms / kShiftTap;  // undoes tap and norm
 
     auto &l1 = b.channelwise_linear_1->weight;  // [hidden, channels]
-    l1.index_put_({Slice(0, 4)}, 0.0);
+    own(l1, {Slice(0, 4)});
     l1.index_put_({Slice(4), first3}, 0.0);
+    pin(b.channelwise_norm->gamma, {0, 0, 0, Slice(0, 4)});  // zero: GRN is the identity
+    pin(b.channelwise_norm->beta, {0, 0, 0, Slice(0, 4)});
     const double per_constant = kStep * kShiftTap / kBlockDominant;
     for (int side = 0; side < 2; ++side)
       for (int sign = 0; sign < 2; ++sign) {
@@ -143,28 +147,18 @@ void seed_position_channels(transformer::UVit2DModel &uvit, PinnedWeights *pinne
         l1.index_put_({2 * side + sign, 2}, s * per_constant);
       }
     auto &l2 = b.channelwise_linear_2->weight;  // [channels, hidden]
-    l2.index_put_({first3}, 0.0);
+    own(l2, {first3});
     l2.index_put_({Slice(3), Slice(0, 4)}, 0.0);
     for (int side = 0; side < 2; ++side) {
       l2.index_put_({side, 2 * side}, through);
       l2.index_put_({side, 2 * side + 1}, -through);
     }
     auto &mapper = b.cond_embeds_mapper->weight;  // [2C, hidden]: scale rows, then shift rows
-    mapper.index_put_({first3}, 0.0);
-    mapper.index_put_({Slice(channels, channels + 3)}, 0.0);
+    own(mapper, {first3});
+    own(mapper, {Slice(channels, channels + 3)});
     auto &attention = *down.attention_blocks[i]->as<transformer::SkipFFTransformerBlockImpl>();
     for (auto *a : {attention.attn1.get(), attention.attn2.get()})
-      a->to_out[0]->as<nn::LinearImpl>()->weight.index_put_({first3}, 0.0);
-    pin(k, {first3});
-    pin(b.norm->weight, {first3});
-    pin(l1, {Slice(0, 4)});
-    pin(b.channelwise_norm->gamma, {0, 0, 0, Slice(0, 4)});
-    pin(b.channelwise_norm->beta, {0, 0, 0, Slice(0, 4)});
-    pin(l2, {first3});
-    pin(mapper, {first3});
-    pin(mapper, {Slice(channels, channels + 3)});
-    for (auto *a : {attention.attn1.get(), attention.attn2.get()})
-      pin(a->to_out[0]->as<nn::LinearImpl>()->weight, {first3});
+      own(a->to_out[0]->as<nn::LinearImpl>()->weight, {first3});
     x = b.forward(x, no_condition);
   }
   if (pinned) pinned->freeze();

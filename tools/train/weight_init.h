@@ -31,7 +31,8 @@ class PinnedWeights {
 
  private:
   struct Entry {
-    torch::Tensor param, mask, value;
+    torch::Tensor param, mask;
+    torch::Tensor value;  // the pinned entries only, in the mask's order
   };
   std::vector<Entry> entries_;
 };
