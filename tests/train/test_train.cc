@@ -442,34 +442,43 @@ TEST(TinyTraining, PinnedPositionPathSurvivesTraining) {
   }
 }
 
+int run_train(std::vector<std::string> args) {
+  args.insert(args.begin(), "amused-train");
+  std::vector<char *> argv;
+  for (auto &a : args) argv.push_back(a.data());
+  return train::train_main(static_cast<int>(argv.size()), argv.data());
+}
+
+std::vector<std::string> tiny_run_args(const std::string &stage, const std::string &work,
+                                       const std::string &out) {
+  return {stage,
+          "--preset",
+          "tiny",
+          "--work",
+          work,
+          "--out",
+          out,
+          "--tokenizer",
+          kTokenizer.string(),
+          "--vq-steps",
+          "10",
+          "--transformer-steps",
+          "10",
+          "--decoder-steps",
+          "3",
+          "--tokens",
+          "32",
+          "--batch",
+          "8",
+          "--quiet"};
+}
+
 // The command line end to end: all stages, export, then the engine loads and generates.
 TEST(TinyTraining, CommandLineExportLoadsAndGenerates) {
   TempDir tmp;
   const std::string work = (tmp.path() / "work").string(), out = (tmp.path() / "model").string();
-  std::vector<std::string> args = {"amused-train",
-                                   "all",
-                                   "--preset",
-                                   "tiny",
-                                   "--work",
-                                   work,
-                                   "--out",
-                                   out,
-                                   "--tokenizer",
-                                   kTokenizer.string(),
-                                   "--vq-steps",
-                                   "10",
-                                   "--transformer-steps",
-                                   "10",
-                                   "--decoder-steps",
-                                   "3",
-                                   "--tokens",
-                                   "32",
-                                   "--batch",
-                                   "8",
-                                   "--quiet"};
-  std::vector<char *> argv;
-  for (auto &a : args) argv.push_back(a.data());
-  ASSERT_EQ(train::train_main(static_cast<int>(argv.size()), argv.data()), 0);
+  auto args = tiny_run_args("all", work, out);
+  ASSERT_EQ(run_train(args), 0);
   for (const char *f : {"model_index.json", "tokenizer/vocab.json", "tokenizer/merges.txt",
                         "text_encoder/model.fp16.safetensors",
                         "transformer/diffusion_pytorch_model.fp16.safetensors",
@@ -489,10 +498,55 @@ TEST(TinyTraining, CommandLineExportLoadsAndGenerates) {
 
   // --resume of a finished run does no more steps and still exports.
   args.push_back("--resume");
-  argv.clear();
-  for (auto &a : args) argv.push_back(a.data());
-  ASSERT_EQ(train::train_main(static_cast<int>(argv.size()), argv.data()), 0);
+  ASSERT_EQ(run_train(args), 0);
   EXPECT_NO_THROW(load_model(out));
+}
+
+// --vq-from retrains the text encoder and transformer on an exported model's VQ: the tokens
+// and the new export use that VQ unchanged, and a VQ of another preset, or a stage that
+// would train the VQ, is refused.
+TEST(TinyTraining, VqFromKeepsAnExportedVq) {
+  TempDir tmp;
+  const std::string first = (tmp.path() / "first").string();
+  ASSERT_EQ(run_train(tiny_run_args("all", (tmp.path() / "work1").string(), first)), 0);
+
+  const std::string second = (tmp.path() / "second").string();
+  auto args = tiny_run_args("transformer", (tmp.path() / "work2").string(), second);
+  args.insert(args.end(), {"--vq-from", first});
+  ASSERT_EQ(run_train(args), 0);
+  EXPECT_FALSE(fs::exists(tmp.path() / "work2" / "vq.ckpt"));
+  args[0] = "export";
+  ASSERT_EQ(run_train(args), 0);
+
+  const auto a = load_model(first), b = load_model(second);
+  auto theirs = a->vqvae()->named_parameters(true);
+  int64_t compared = 0;
+  for (const auto &p : b->vqvae()->named_parameters(true)) {
+    ASSERT_NE(theirs.find(p.key()), nullptr) << p.key();
+    EXPECT_TRUE(torch::equal(p.value(), *theirs.find(p.key()))) << p.key();
+    ++compared;
+  }
+  EXPECT_GT(compared, 10);
+  // The transformer did train anew: it is not the first run's.
+  EXPECT_FALSE(torch::equal(a->transformer()->parameters()[0], b->transformer()->parameters()[0]));
+
+  // The default preset's VQ is not the tiny preset's: refused, naming the file.
+  auto wrong = tiny_run_args("tokens", (tmp.path() / "work3").string(), second);
+  wrong.insert(wrong.end(), {"--vq-from", default_model_dir().string()});
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(run_train(wrong), 1);
+  const std::string refused = testing::internal::GetCapturedStderr();
+  EXPECT_NE(refused.find("vqvae/config.json: not the VQ of this preset"), std::string::npos)
+      << refused;
+  EXPECT_FALSE(fs::exists(tmp.path() / "work3" / "tokens.pt"));
+
+  auto vq_stage = tiny_run_args("vq", (tmp.path() / "work3").string(), second);
+  vq_stage.insert(vq_stage.end(), {"--vq-from", first});
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(run_train(vq_stage), 1);
+  const std::string stage_refused = testing::internal::GetCapturedStderr();
+  EXPECT_NE(stage_refused.find("--vq-from: stage vq trains the VQ"), std::string::npos)
+      << stage_refused;
 }
 
 // The shipped model follows held-out prompts: the checker reads back more of the prompts'

@@ -85,6 +85,9 @@ void copy_parameters(const torch::nn::Module &source, torch::nn::Module &target)
   for (auto &p : target.named_parameters(true)) {
     const torch::Tensor *s = from.find(p.key());
     if (!s) throw Error("copy_parameters: source lacks " + p.key());
+    if (s->sizes() != p.value().sizes())
+      throw Error("copy_parameters: " + p.key() + " has shape " + c10::str(s->sizes()) +
+                  " in the source, " + c10::str(p.value().sizes()) + " in the target");
     p.value().copy_(*s);
   }
 }

@@ -213,6 +213,19 @@ class Trainer {
  private:
   void load_vq() {
     if (vq_loaded_) return;
+    if (!o_.vq_from.empty()) {
+      const auto source = Model::load(o_.vq_from, LoadOptions{});
+      const auto &theirs = source->vqvae()->config();
+      const auto &ours = configs_.vq;
+      if (theirs.to_json() != ours.to_json())
+        throw Error((o_.vq_from / "vqvae" / "config.json").string() +
+                    ": not the VQ of this preset (" + theirs.to_json().dump() + " vs " +
+                    ours.to_json().dump() + ")");
+      copy_parameters(*source->vqvae(), *model_->vqvae());
+      model_->vqvae()->eval();
+      vq_loaded_ = true;
+      return;
+    }
     CheckpointContents c;
     c.modules = {{"vqvae", model_->vqvae().get()}};
     load_checkpoint(work_.vq_checkpoint(), c);

@@ -64,6 +64,10 @@ options:
                            and right edges, so columns can be told apart (default off)
   --pin-position-channels  --position-channels, and keep the ramp path's weights fixed
                            while training (the optimizer washes them out otherwise)
+  --vq-from DIR            take the VQ (encoder, codes and fine-tuned decoder) from an
+                           exported model folder, e.g. models/amused-default, instead of
+                           --work's checkpoints: stages tokens, transformer and export
+                           retrain the text encoder and transformer on that VQ
   --checkpoint-minutes M   between checkpoints (default 4)
   --fp32                   export fp32 weights (default: fp16 variant files)
   --quiet                  no progress lines
@@ -107,6 +111,7 @@ TrainOptions parse_train_options(int argc, char **argv) {
       {"--work", [&](const std::string &v) { o.work = v; }},
       {"--out", [&](const std::string &v) { o.out = v; }},
       {"--tokenizer", [&](const std::string &v) { o.tokenizer = v; }},
+      {"--vq-from", [&](const std::string &v) { o.vq_from = v; }},
       {"--preset", [&](const std::string &v) { o.preset = v; }},
       {"--fsq", [&](const std::string &v) { o.fsq = v; }},
       {"--seed", [&](const std::string &v) { o.seed = integer("--seed", v); }},
@@ -164,6 +169,9 @@ TrainOptions parse_train_options(int argc, char **argv) {
       throw Error("unknown option '" + a + "'\n" + train_usage());
     }
   }
+  if (!o.vq_from.empty() && (o.stage == "vq" || o.stage == "decoder" || o.stage == "all"))
+    throw Error("--vq-from: stage " + o.stage +
+                " trains the VQ; with a VQ taken from a model use tokens, transformer or export");
   if (o.vq_batch < 1 || o.batch < 1) throw Error("batch sizes must be positive");
   if (o.token_count < 1) throw Error("--tokens must be positive");
   for (auto [key, share] :

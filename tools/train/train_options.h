@@ -41,6 +41,10 @@ struct TrainOptions {
   bool position_channels = false;      // weight_init.h: seed_position_channels
   bool pin_position_channels = false;  // ... and keep its ramp path fixed in training
 
+  // An exported model folder whose VQ (encoder, codes, fine-tuned decoder) replaces --work's
+  // vq.ckpt and vq_decoder.ckpt: the text encoder and transformer retrain on the shipped VQ.
+  std::filesystem::path vq_from;
+
   double decoder_minutes = 4;
   int64_t decoder_steps = 0;
 
