@@ -60,13 +60,15 @@ class TempDir {
 
 // Model::create needs the tokenizer in a folder named "tokenizer" (it copies it from there
 // when saving), as the trainer's work folder has it.
-std::shared_ptr<Model> tiny_model(const fs::path &dir, uint64_t seed = 0) {
+std::shared_ptr<Model> tiny_model(const fs::path &dir, uint64_t seed = 0,
+                                  const std::vector<int64_t> &fsq_levels = {}) {
   fs::create_directories(dir / "tokenizer");
   for (const auto &f : fs::directory_iterator(kTokenizer))
     if (f.is_regular_file())
       fs::copy_file(f.path(), dir / "tokenizer" / f.path().filename(),
                     fs::copy_options::overwrite_existing);
-  const auto c = train::model_configs("tiny");
+  auto c = train::model_configs("tiny");
+  if (!fsq_levels.empty()) c = train::with_fsq_levels(c, fsq_levels);
   auto m = Model::create(dir / "tokenizer", c.text, c.uvit, c.vq, c.scheduler, seed);
   train::init_convolutions_fan_in(*m->vqvae(), seed + 3);
   return m;
@@ -124,6 +126,31 @@ TEST(TinyTraining, VqLossFalls) {
   // The codebook ends on the unit sphere, which makes cosine and euclidean lookup agree.
   auto norms = m->vqvae()->quantize->embedding->weight.norm(2, 1);
   EXPECT_TRUE(torch::allclose(norms, torch::ones_like(norms), 1e-4, 1e-4));
+}
+
+// An FSQ grid's channels all carry information: the default VQ once trained with the
+// learned codebook's commitment term, which pulled every channel to its nearest level and
+// held two of its four channels at the middle level (40 of 1000 codes in use).
+TEST(TinyTraining, FsqVqUsesEveryChannel) {
+  TempDir tmp;
+  const std::vector<int64_t> levels = {8, 5, 5, 5};
+  auto m = tiny_model(tmp.path(), 0, levels);
+  auto o = vq_options(tmp.path() / "vq.ckpt", 150);
+  o.fsq_levels = levels;
+  train::train_vq(m->vqvae(), o);
+  auto images =
+      train::scene_images(7, train::DataStream::kVqEval, scenes::Split::kHeldout, 0, 16, 32);
+  torch::NoGradGuard no_grad;
+  auto codes = m->vqvae()->quantize->nearest_indices(m->vqvae()->encode(images)).flatten();
+  int64_t stride = 1;
+  for (size_t d = 0; d < levels.size(); ++d) {
+    // The level of channel d in every token; the share of tokens off its most common level.
+    auto level = codes.div(stride, "floor").remainder(levels[d]);
+    stride *= levels[d];
+    auto counts = torch::bincount(level, {}, levels[d]).to(torch::kFloat32);
+    const double off_mode = 1.0 - (counts.max() / counts.sum()).item<double>();
+    EXPECT_GT(off_mode, 0.05) << "channel " << d << " levels " << counts;
+  }
 }
 
 void expect_transformer_loss_falls(bool bf16, int replicas = 1) {

@@ -152,7 +152,13 @@ StageResult train_vq(vq::VQModel &vq, const VqTrainOptions &o) {
       }
       q = codebook_weight.index_select(0, codes);
     }
-    auto commit = (zq - q).pow(2).sum(1).mean();
+    // A learned codebook needs the commitment term to keep the encoder near its codes. An
+    // FSQ grid must not have it: pulling each channel to its nearest level holds a channel
+    // that starts inside the middle level's cell there, and the default VQ ended with two
+    // of its four channels constant, 40 of its 1000 codes in use. For FSQ the term only
+    // pulls back what lies beyond the grid's [-1, 1], where rounding no longer changes.
+    auto commit =
+        fsq ? (zq - zq.clamp(-1.0, 1.0)).pow(2).sum(1).mean() : (zq - q).pow(2).sum(1).mean();
     auto q_st = zq + (q - zq).detach();  // straight-through gradient to the encoder
     auto xr = vq->decode_latents(q_st.view({b, h, w, d}).permute({0, 3, 1, 2}));
     auto mse = torch::mse_loss(xr, x);
