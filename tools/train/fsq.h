@@ -5,7 +5,8 @@
 // nearest point (euclidean) is found per channel by clamping and rounding, so the
 // rounding used in training is exactly the torch.cdist argmin that the engine and diffusers
 // run at inference over the exported grid: the VQModel exports unchanged. Nothing in the
-// codebook is learned, so no code can fall out of use.
+// codebook is learned, so no code dies as learned codes do; a channel can still stop
+// varying if a loss pulls it to one level (vq_trainer.cc keeps the commitment term off it).
 #pragma once
 
 #include <torch/types.h>

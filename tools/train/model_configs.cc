@@ -65,7 +65,7 @@ ModelConfigs default_configs() {
   // minutes each): a 4x VQ reached 22.7 dB held-out PSNR where the 8x one reached 17.7 dB,
   // and 25 dB is the target. Three levels, one resnet per level, no mid-block attention:
   // convolutions only, so it trains on 64x64 crops and runs at any size. The codebook is
-  // an FSQ grid of 8*5*5*5 = 1000 codes (fsq.h): no code falls out of use.
+  // an FSQ grid of 8*5*5*5 = 1000 codes (fsq.h): no learned code to fall out of use.
   m.vq.block_out_channels = {16, 32, 64};
   m.vq.layers_per_block = 1;
   m.vq.norm_num_groups = 8;
