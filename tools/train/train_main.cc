@@ -215,12 +215,10 @@ class Trainer {
     if (vq_loaded_) return;
     if (!o_.vq_from.empty()) {
       const auto source = Model::load(o_.vq_from, LoadOptions{});
-      const auto &theirs = source->vqvae()->config();
-      const auto &ours = configs_.vq;
-      if (theirs.to_json() != ours.to_json())
+      const auto theirs = source->vqvae()->config().to_json(), ours = configs_.vq.to_json();
+      if (theirs != ours)
         throw Error((o_.vq_from / "vqvae" / "config.json").string() +
-                    ": not the VQ of this preset (" + theirs.to_json().dump() + " vs " +
-                    ours.to_json().dump() + ")");
+                    ": not the VQ of this preset (" + theirs.dump() + " vs " + ours.dump() + ")");
       copy_parameters(*source->vqvae(), *model_->vqvae());
       model_->vqvae()->eval();
       vq_loaded_ = true;
