@@ -574,6 +574,33 @@ TEST(TinyTraining, VqFromKeepsAnExportedVq) {
       << stage_refused;
 }
 
+// A token dataset remembers which VQ encoded it: the transformer stage refuses tokens.pt
+// from another VQ (a run that retrained the VQ in the same work folder), and the tokens
+// stage under --resume encodes them again instead of keeping them.
+TEST(TinyTraining, TransformerRefusesTokensOfAnotherVq) {
+  TempDir tmp;
+  const std::string first = (tmp.path() / "work1").string(),
+                    second = (tmp.path() / "work2").string(), out = (tmp.path() / "model").string();
+  ASSERT_EQ(run_train(tiny_run_args("vq", first, out)), 0);
+  ASSERT_EQ(run_train(tiny_run_args("tokens", first, out)), 0);
+  auto reseeded = tiny_run_args("vq", second, out);
+  reseeded.insert(reseeded.end(), {"--seed", "1"});
+  ASSERT_EQ(run_train(reseeded), 0);
+  fs::copy_file(fs::path(first) / "tokens.pt", fs::path(second) / "tokens.pt");
+
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(run_train(tiny_run_args("transformer", second, out)), 1);
+  const std::string refused = testing::internal::GetCapturedStderr();
+  EXPECT_NE(refused.find("tokens.pt: encoded by another VQ than"), std::string::npos) << refused;
+  EXPECT_FALSE(fs::exists(fs::path(second) / "transformer.ckpt"));
+
+  auto tokens = tiny_run_args("tokens", second, out);
+  tokens.push_back("--resume");
+  ASSERT_EQ(run_train(tokens), 0);
+  EXPECT_EQ(run_train(tiny_run_args("transformer", second, out)), 0);
+  EXPECT_TRUE(fs::exists(fs::path(second) / "transformer.ckpt"));
+}
+
 // The shipped model follows held-out prompts: the checker reads back more of the prompts'
 // attributes from its images than from perfectly drawn scenes that ignore the prompt. (The
 // issue's goal is 80%; the shipped model reaches about 50% against a 38% baseline on 200

@@ -116,10 +116,13 @@ class Trainer {
   }
 
   void tokens() {
-    if (o_.resume && fs::exists(work_.tokens())) {
-      if (load_token_dataset(work_.tokens()).size() == o_.token_count) return;
-    }
     load_vq();
+    if (o_.resume && fs::exists(work_.tokens())) {
+      const auto data = load_token_dataset(work_.tokens());
+      if (data.size() == o_.token_count &&
+          data.vq_fingerprint == vq_encoder_fingerprint(model_->vqvae()))
+        return;
+    }
     const auto start = Clock::now();
     auto data = build_token_dataset(model_->vqvae(), model_->tokenizer(), o_.seed, o_.token_count,
                                     static_cast<int>(configs_.image_size()), o_.quiet);
@@ -133,6 +136,7 @@ class Trainer {
   void transformer() {
     if (!fs::exists(work_.tokens())) tokens();
     const auto data = load_token_dataset(work_.tokens());
+    check_tokens_match_vq(data);
     TransformerTrainOptions t;
     t.seed = o_.seed;
     t.budget = {o_.transformer_steps, o_.transformer_minutes * 60.0};
@@ -211,6 +215,26 @@ class Trainer {
   }
 
  private:
+  // tokens.pt may be left from a run on another VQ (or --vq-from another folder): the
+  // transformer would then learn codes that the exported decoder reads differently.
+  void check_tokens_match_vq(const TokenDataset &data) {
+    if (o_.vq_from.empty() && !fs::exists(work_.vq_checkpoint())) {
+      std::fprintf(stderr, "transformer: no %s to check %s against\n",
+                   work_.vq_checkpoint().c_str(), work_.tokens().c_str());
+      return;
+    }
+    if (data.vq_fingerprint == 0) {
+      std::fprintf(stderr, "transformer: %s records no VQ fingerprint; not checked\n",
+                   work_.tokens().c_str());
+      return;
+    }
+    load_vq();
+    if (vq_encoder_fingerprint(model_->vqvae()) != data.vq_fingerprint)
+      throw Error(work_.tokens().string() + ": encoded by another VQ than " +
+                  (o_.vq_from.empty() ? work_.vq_checkpoint() : o_.vq_from).string() +
+                  "; run the tokens stage again");
+  }
+
   void load_vq() {
     if (vq_loaded_) return;
     if (!o_.vq_from.empty()) {
