@@ -603,19 +603,21 @@ TEST(TinyTraining, TransformerRefusesTokensOfAnotherVq) {
 
 // The shipped model follows held-out prompts: the checker reads back more of the prompts'
 // attributes from its images than from perfectly drawn scenes that ignore the prompt. (The
-// issue's goal is 80%; the shipped model reaches about 50% against a 38% baseline on 200
+// issue's goal is 80%; the shipped model reaches 56.2% against a 38.1% baseline on 200
 // prompts, see models/README.md. This checks it stays clearly above the baseline.)
 TEST(ShippedModel, FollowsHeldoutPrompts) {
   auto model = load_model(default_model_dir());
   ASSERT_EQ(describe(*model).native_width, 128);
   train::AdherenceOptions a;
-  a.count = 16;
+  a.count = 32;
   a.steps = 12;
   const auto r = train::prompt_adherence(*model, a);  // at the model's own guidance
   const auto baseline = train::prompt_ignoring_baseline(a.count, 128);
-  // On these 16 prompts the shipped model scores 58.8% against the baseline's 36.2%; the
-  // model before object masking scored 48.1%, which this bar rejects.
-  EXPECT_GT(r.fraction(), baseline.fraction() + 0.15)
+  // On these 32 prompts the shipped model scores 54.7% (the model it replaced 56.9%)
+  // against the baseline's 38.1%. The bar, 50.1%, sits at the model before object masking
+  // (50.0% on 200 prompts, 48.1% on the first 16). 32 prompts rather than 16, so that one
+  // attribute read differently on another processor does not decide it.
+  EXPECT_GT(r.fraction(), baseline.fraction() + 0.12)
       << r.correct << "/" << r.checked << " against " << baseline.correct << "/"
       << baseline.checked;
 }
