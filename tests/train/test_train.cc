@@ -476,6 +476,13 @@ int run_train(std::vector<std::string> args) {
   return train::train_main(static_cast<int>(argv.size()), argv.data());
 }
 
+// What a run that must be refused prints; the exit code must be 1.
+std::string run_train_refused(const std::vector<std::string> &args) {
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(run_train(args), 1);
+  return testing::internal::GetCapturedStderr();
+}
+
 std::vector<std::string> tiny_run_args(const std::string &stage, const std::string &work,
                                        const std::string &out) {
   return {stage,
@@ -553,23 +560,17 @@ TEST(TinyTraining, VqFromKeepsAnExportedVq) {
   // The transformer did train anew: it is not the first run's.
   EXPECT_FALSE(torch::equal(a->transformer()->parameters()[0], b->transformer()->parameters()[0]));
 
-  // What a refused run prints: the exit code must be 1.
-  auto refusal = [](const std::vector<std::string> &run_args) {
-    testing::internal::CaptureStderr();
-    EXPECT_EQ(run_train(run_args), 1);
-    return testing::internal::GetCapturedStderr();
-  };
   // The default preset's VQ is not the tiny preset's: refused, naming the file.
   auto wrong = tiny_run_args("tokens", (tmp.path() / "work3").string(), second);
   wrong.insert(wrong.end(), {"--vq-from", default_model_dir().string()});
-  const std::string refused = refusal(wrong);
+  const std::string refused = run_train_refused(wrong);
   EXPECT_NE(refused.find("vqvae/config.json: not the VQ of this preset"), std::string::npos)
       << refused;
   EXPECT_FALSE(fs::exists(tmp.path() / "work3" / "tokens.pt"));
 
   auto vq_stage = tiny_run_args("vq", (tmp.path() / "work3").string(), second);
   vq_stage.insert(vq_stage.end(), {"--vq-from", first});
-  const std::string stage_refused = refusal(vq_stage);
+  const std::string stage_refused = run_train_refused(vq_stage);
   EXPECT_NE(stage_refused.find("--vq-from: stage vq trains the VQ"), std::string::npos)
       << stage_refused;
 }
@@ -588,9 +589,7 @@ TEST(TinyTraining, TransformerRefusesTokensOfAnotherVq) {
   ASSERT_EQ(run_train(reseeded), 0);
   fs::copy_file(fs::path(first) / "tokens.pt", fs::path(second) / "tokens.pt");
 
-  testing::internal::CaptureStderr();
-  EXPECT_EQ(run_train(tiny_run_args("transformer", second, out)), 1);
-  const std::string refused = testing::internal::GetCapturedStderr();
+  const std::string refused = run_train_refused(tiny_run_args("transformer", second, out));
   EXPECT_NE(refused.find("tokens.pt: encoded by another VQ than"), std::string::npos) << refused;
   EXPECT_FALSE(fs::exists(fs::path(second) / "transformer.ckpt"));
 
