@@ -10,6 +10,7 @@
 
 #include "degrade.h"
 #include "tools/train/scene_checker.h"
+#include "tools/train/scene_palette.h"
 #include "tools/train/scenes.h"
 
 namespace amused::scenes {
@@ -215,6 +216,39 @@ TEST(ScenesChecker, UnexpectedSubjectFailsPresence) {
     EXPECT_EQ(r.wrong(), "subject_present") << shown.to_caption();
     EXPECT_EQ(r.checked, 6);
   }
+}
+
+// A subject wider than half of the frame (drawn scenes never have one, generated images do)
+// is still read as the subject: its colour, place and size, not the ground at its sides.
+TEST(ScenesChecker, ReadsASubjectWiderThanHalfTheFrame) {
+  int painted = 0;
+  for (uint64_t seed = 0; seed < 40; ++seed) {
+    SceneAttributes a = sample_attributes(seed, Split::kHeldout);
+    a.subject = SubjectKind::kNone;
+    Image img = render(a.normalized(), seed, 128, 128);
+    // A colour that stands out against this ground, as the generator requires.
+    SceneAttributes shown = a;
+    shown.subject = SubjectKind::kCar;
+    shown.position = Position::kCenter;
+    shown.size = Size::kLarge;
+    int c = 0;
+    for (; c < kNumColours; ++c) {
+      shown.colour = Colour(c);
+      if (is_valid(shown)) break;
+    }
+    if (c == kNumColours) continue;
+    const Rgb paint = subject_colour(shown.colour);
+    for (int y = int(0.66 * 128); y < int(0.93 * 128); ++y)
+      for (int x = int(0.15 * 128); x < int(0.85 * 128); ++x) {
+        uint8_t *p = img.pixels.data() + (size_t(y) * 128 + x) * 3;
+        p[0] = uint8_t(paint.r), p[1] = uint8_t(paint.g), p[2] = uint8_t(paint.b);
+      }
+    ++painted;
+    const CheckResult r = check(img, shown);
+    EXPECT_TRUE(r.subject_present && r.colour && r.position && r.size && r.subject_kind && r.ground)
+        << shown.to_caption() << ": read " << r.read.to_caption();
+  }
+  EXPECT_GT(painted, 30);
 }
 
 // Unrelated scenes score near chance, far below a matching scene.

@@ -8,12 +8,15 @@
 // combinations (scene checker, fixed seeds; overall and per attribute), (c) the grid PNG.
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
 
 #include "engine/amused.h"
 #include "engine/pipeline/model.h"
+#include "media/image_io.h"
 #include "media/progress_bar.h"
 #include "tools/train/eval_grid.h"
 #include "tools/train/eval_metrics.h"
@@ -27,6 +30,7 @@ struct Options {
   std::string model;
   std::string grid;
   std::string reconstructions;  // PNG: held-out scenes above their VQ reconstructions
+  std::string dump;             // folder: every generated image and what the checker read
   int prompts = 200;
   int psnr_images = 256;
   int steps = 12;
@@ -42,11 +46,13 @@ struct Options {
                "usage: amused-eval [--model DIR] [--grid FILE.png] [--prompts N] [--guidance G]\n"
                "                   [--steps N] [--psnr-images N] [--grid-count N] [--threads N]\n"
                "                   [--reconstructions FILE.png] [--train-split]\n"
-               "                   [--temperature START,END]\n"
+               "                   [--temperature START,END] [--dump DIR]\n"
                "Prints VQ PSNR on held-out scenes and prompt adherence on held-out attribute\n"
                "combinations as a markdown table; --grid writes generated images with prompts.\n"
                "--prompts 0 measures the VQ only. The model defaults to the shipped one.\n"
-               "--train-split scores prompts of training combinations instead (diagnostic).\n");
+               "--train-split scores prompts of training combinations instead (diagnostic).\n"
+               "--dump writes each image (NNN.png) and checks.tsv: prompt, the checker's\n"
+               "reading, the wrong attributes and the measurements behind them.\n");
   std::exit(code);
 }
 
@@ -62,6 +68,8 @@ Options parse(int argc, char **argv) {
       o.model = value();
     else if (a == "--grid")
       o.grid = value();
+    else if (a == "--dump")
+      o.dump = value();
     else if (a == "--reconstructions")
       o.reconstructions = value();
     else if (a == "--prompts")
@@ -91,6 +99,30 @@ Options parse(int argc, char **argv) {
   }
   if (o.prompts < 0 || o.psnr_images < 1 || o.steps < 1) usage(2);
   return o;
+}
+
+// One line per image: what it should show, what the checker read, and the measurements the
+// reading was decided on (scene_checker.h), to tell a wrong image from a misread one.
+void write_dump(const train::AdherenceResult &adherence, const std::filesystem::path &dir) {
+  std::filesystem::create_directories(dir);
+  std::ofstream tsv(dir / "checks.tsv");
+  tsv << "index\tprompt\tread\twrong\tsubject_fraction\tsubject_u\tsubject_w\tsubject_h"
+         "\tcorner_fill\tcolour_votes\tcloud_fraction\tcelestial_fraction\tbackdrop_fraction"
+         "\tground_distance\n";
+  for (size_t i = 0; i < adherence.samples.size(); ++i) {
+    const auto &s = adherence.samples[i];
+    char name[16];
+    std::snprintf(name, sizeof name, "%03zu.png", i);
+    media::write_png(dir / name, s.image);
+    const auto m = scenes::measure_scene(s.image);
+    tsv << i << '\t' << s.prompt << '\t' << s.check.read.to_caption() << '\t' << s.check.wrong()
+        << '\t' << m.subject_fraction << '\t' << m.subject_u << '\t' << m.subject_width << '\t'
+        << m.subject_height << '\t' << m.subject_corner_fill << '\t';
+    for (double v : m.colour_votes) tsv << v << ' ';
+    tsv << '\t' << m.cloud_fraction << '\t' << m.celestial_fraction << '\t' << m.backdrop_fraction
+        << '\t' << m.ground_distance << '\n';
+  }
+  if (!tsv) throw Error((dir / "checks.tsv").string() + ": could not be written");
 }
 
 int run(const Options &o) {
@@ -146,6 +178,7 @@ int run(const Options &o) {
   for (size_t i = 0; i < train::kAttributeNames.size(); ++i)
     std::printf("| &nbsp;&nbsp;%s | %.1f%% |\n", train::kAttributeNames[i],
                 100.0 * ceiling.attribute_fraction(i));
+  if (!o.dump.empty()) write_dump(adherence, o.dump);
   if (!o.grid.empty()) {
     train::write_grid(adherence.samples, o.grid_count, 4, 2, o.grid);
     std::printf("\nGrid of the first %d prompts: %s\n", std::min(o.grid_count, o.prompts),

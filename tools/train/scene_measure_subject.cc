@@ -14,6 +14,9 @@ namespace {
 
 // A ground pixel belongs to the subject when it differs from its row's ground by more.
 constexpr double kSubjectDistance = 40.0;
+// Columns at each edge of the frame that tell a row's ground where a subject covers most of
+// the row (units of the image height).
+constexpr double kEdgeColumns = 0.04;
 // Colour unmixing: a subject pixel is explained as t * colour + (1 - t) * ground with t at
 // least this, so blurred (thin, small) subjects keep their colour.
 constexpr double kMinCoverage = 0.35;
@@ -107,6 +110,22 @@ double fill_of(const RowMap<uint8_t> &in, int x0, int x1, int y0, int y1) {
   return total ? double(n) / total : 0.0;
 }
 
+// The ground colour of row y. It is the row's median wherever the subject covers less than
+// half of the row, as in every drawn scene; a generated subject can be wider, and the median
+// then takes the subject's colour (which made the ground at the sides the "subject"). Such a
+// row is told by its two edges, which agree with each other and not with the median: a
+// subject wide enough to reach both edges is not a subject.
+Rgb ground_of_row(const Frame &f, int y) {
+  const Rgb median = f.row_median(y);
+  const int e = std::max(2, int(std::lround(kEdgeColumns * f.side())));
+  const int xb = f.x_begin(), xe = f.x_end();
+  const Rgb left = f.row_median(y, xb + e, xe), right = f.row_median(y, xb, xe - e);
+  if (distance(left, right) <= kSubjectDistance && distance(median, left) > kSubjectDistance &&
+      distance(median, right) > kSubjectDistance)
+    return mix(left, right, 0.5);
+  return median;
+}
+
 }  // namespace
 
 void measure_subject_and_ground(const Frame &f, SceneMeasurements &m) {
@@ -117,7 +136,7 @@ void measure_subject_and_ground(const Frame &f, SceneMeasurements &m) {
   RowMap<double> diff(xb, y_top, w, h, 0.0);
   RowMap<uint8_t> raw(xb, y_top, w, h, 0);
   for (int y = y_top; y < y_end; ++y) {
-    ground_row[y - y_top] = f.row_median(y);
+    ground_row[y - y_top] = ground_of_row(f, y);
     for (int x = xb; x < xb + w; ++x) {
       diff.at(x, y) = distance(f.at(x, y), ground_row[y - y_top]);
       raw.at(x, y) = diff.at(x, y) > kSubjectDistance;

@@ -51,6 +51,7 @@ int run(const std::string &what, const Args &a) {
   u.block_out_channels = int64_t(a.get("--block", double(u.block_out_channels)));
   u.in_channels = int64_t(a.get("--in", double(u.in_channels)));
   u.num_res_blocks = int64_t(a.get("--res", double(u.num_res_blocks)));
+  u.sample_size = int64_t(a.get("--grid", double(u.sample_size)));  // token grid side
   if (a.has("--nodown")) {
     u.downsample = u.upsample = false;
   }

@@ -35,6 +35,8 @@ struct WorkFiles {
   fs::path tokenizer() const { return dir / "tokenizer"; }
   fs::path vq_checkpoint() const { return dir / "vq.ckpt"; }
   fs::path tokens() const { return dir / "tokens.pt"; }
+  // The same scenes rendered at `size` (progressive resolution).
+  fs::path tokens_at(int size) const { return dir / ("tokens-" + std::to_string(size) + ".pt"); }
   fs::path decoder_checkpoint() const { return dir / "vq_decoder.ckpt"; }
   fs::path transformer_checkpoint() const { return dir / "transformer.ckpt"; }
 };
@@ -111,32 +113,24 @@ class Trainer {
     // A retrained VQ makes any token dataset and decoder fine-tuning stale.
     if (!o_.resume) {
       fs::remove(work_.tokens());
+      fs::remove(work_.tokens_at(o_.low_res_size));
       fs::remove(work_.decoder_checkpoint());
     }
   }
 
   void tokens() {
-    load_vq();
-    if (o_.resume && fs::exists(work_.tokens())) {
-      const auto data = load_token_dataset(work_.tokens());
-      if (data.size() == o_.token_count &&
-          data.vq_fingerprint == vq_encoder_fingerprint(model_->vqvae()))
-        return;
-    }
-    const auto start = Clock::now();
-    auto data = build_token_dataset(model_->vqvae(), model_->tokenizer(), o_.seed, o_.token_count,
-                                    static_cast<int>(configs_.image_size()), o_.quiet);
-    save_token_dataset(data, work_.tokens());
-    std::fprintf(stderr, "tokens: %lld scenes encoded in %.1f min -> %s\n",
-                 static_cast<long long>(data.size()),
-                 std::chrono::duration<double>(Clock::now() - start).count() / 60.0,
-                 work_.tokens().c_str());
+    if (o_.low_res_share > 0) check_low_res_size();
+    encode_tokens(work_.tokens(), static_cast<int>(configs_.image_size()));
+    if (o_.low_res_share > 0) encode_tokens(work_.tokens_at(o_.low_res_size), o_.low_res_size);
   }
 
   void transformer() {
-    if (!fs::exists(work_.tokens())) tokens();
+    if (o_.low_res_share > 0) check_low_res_size();
+    if (!fs::exists(work_.tokens()) ||
+        (o_.low_res_share > 0 && !fs::exists(work_.tokens_at(o_.low_res_size))))
+      tokens();
     const auto data = load_token_dataset(work_.tokens());
-    check_tokens_match_vq(data);
+    check_tokens_match_vq(data, work_.tokens());
     TransformerTrainOptions t;
     t.seed = o_.seed;
     t.budget = {o_.transformer_steps, o_.transformer_minutes * 60.0};
@@ -163,6 +157,19 @@ class Trainer {
                    static_cast<long long>(data.size()),
                    std::chrono::duration<double>(Clock::now() - start).count(),
                    100.0 * t.object_fractions.mean().item<double>());
+    }
+    TokenDataset low_res_data;
+    if (o_.low_res_share > 0) {
+      low_res_data = load_token_dataset(work_.tokens_at(o_.low_res_size));
+      check_tokens_match_vq(low_res_data, work_.tokens_at(o_.low_res_size));
+      t.low_res.data = &low_res_data;
+      t.low_res.image_size = o_.low_res_size;
+      t.low_res.horizon_row =
+          static_cast<int64_t>(std::ceil(scenes::kHorizon * low_res_data.tokens.size(1)));
+      if (t.object_fractions.defined())
+        t.low_res.object_fractions = object_token_fractions(
+            low_res_data.seed, low_res_data.size(), o_.low_res_size, low_res_data.tokens.size(1));
+      t.low_res_share = o_.low_res_share;
     }
     t.checkpoint_seconds = o_.checkpoint_minutes * 60.0;
     t.checkpoint = work_.transformer_checkpoint();
@@ -215,22 +222,49 @@ class Trainer {
   }
 
  private:
-  // tokens.pt may be left from a run on another VQ (or --vq-from another folder): the
+  void check_low_res_size() const {
+    // The VQ divides the size by its scale factor, the U-ViT halves that grid again.
+    const int64_t unit = 2 * configs_.vq.scale_factor(), full = configs_.image_size();
+    if (o_.low_res_size >= full || o_.low_res_size % unit != 0)
+      throw Error("--low-res-size " + std::to_string(o_.low_res_size) + ": must be a multiple of " +
+                  std::to_string(unit) + " below the model's size " + std::to_string(full));
+  }
+
+  // Renders the training scenes at `size`, encodes them and writes `file`, unless --resume
+  // finds it complete and encoded by this VQ.
+  void encode_tokens(const fs::path &file, int size) {
+    load_vq();
+    if (o_.resume && fs::exists(file)) {
+      const auto data = load_token_dataset(file);
+      if (data.size() == o_.token_count &&
+          data.vq_fingerprint == vq_encoder_fingerprint(model_->vqvae()))
+        return;
+    }
+    const auto start = Clock::now();
+    auto data = build_token_dataset(model_->vqvae(), model_->tokenizer(), o_.seed, o_.token_count,
+                                    size, o_.quiet);
+    save_token_dataset(data, file);
+    std::fprintf(stderr, "tokens: %lld scenes at %dx%d encoded in %.1f min -> %s\n",
+                 static_cast<long long>(data.size()), size, size,
+                 std::chrono::duration<double>(Clock::now() - start).count() / 60.0, file.c_str());
+  }
+
+  // A token file may be left from a run on another VQ (or --vq-from another folder): the
   // transformer would then learn codes that the exported decoder reads differently.
-  void check_tokens_match_vq(const TokenDataset &data) {
+  void check_tokens_match_vq(const TokenDataset &data, const fs::path &file) {
     if (o_.vq_from.empty() && !fs::exists(work_.vq_checkpoint())) {
       std::fprintf(stderr, "transformer: no %s to check %s against\n",
-                   work_.vq_checkpoint().c_str(), work_.tokens().c_str());
+                   work_.vq_checkpoint().c_str(), file.c_str());
       return;
     }
     if (data.vq_fingerprint == 0) {
       std::fprintf(stderr, "transformer: %s records no VQ fingerprint; not checked\n",
-                   work_.tokens().c_str());
+                   file.c_str());
       return;
     }
     load_vq();
     if (vq_encoder_fingerprint(model_->vqvae()) != data.vq_fingerprint)
-      throw Error(work_.tokens().string() + ": encoded by another VQ than " +
+      throw Error(file.string() + ": encoded by another VQ than " +
                   (o_.vq_from.empty() ? work_.vq_checkpoint() : o_.vq_from).string() +
                   "; run the tokens stage again");
   }
@@ -286,6 +320,7 @@ int train_main(int argc, char **argv) {
       // A fresh retraining must not pick up an older run's checkpoints or tokens.
       for (const char *f : {"vq.ckpt", "tokens.pt", "transformer.ckpt", "vq_decoder.ckpt"})
         fs::remove(o.work / f);
+      fs::remove(o.work / ("tokens-" + std::to_string(o.low_res_size) + ".pt"));
     }
     Trainer trainer(o);
     if (o.stage == "vq" || o.stage == "all") trainer.vq();

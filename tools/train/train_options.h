@@ -36,6 +36,10 @@ struct TrainOptions {
   double object_masking_floor = 0.0;
   double ground_masking = 0.0;  // transformer_trainer.h
   double sky_masking = 0.0;
+  // Progressive resolution: the first share of the transformer budget on the training scenes
+  // rendered at low_res_size (transformer_trainer.h: low_res_share).
+  double low_res_share = 0.0;
+  int low_res_size = 64;
   int replicas = 2;  // replicas.h: 1.46x the steps of one model on 2 cores
   bool bf16 = false;
   bool position_channels = false;      // weight_init.h: seed_position_channels

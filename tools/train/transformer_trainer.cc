@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "engine/amused.h"
 #include "tools/train/replicas.h"
@@ -145,6 +146,7 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
   const double start_elapsed = pos.elapsed_seconds;
   auto last_checkpoint = Clock::now();
   double smoothed = std::nan("");
+  std::optional<bool> last_low_res;
 
   auto save = [&] {
     pos.elapsed_seconds = start_elapsed + seconds_since(start);
@@ -162,12 +164,26 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
     // Every step's randomness comes from its own generator: a resumed run continues with
     // exactly the batches and masks of an uninterrupted one.
     auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed * 1000003ull + pos.step);
-    auto pick = torch::randint(data.size(), {o.batch}, gen, torch::kLong);
-    auto tokens = data.tokens.index_select(0, pick).to(torch::kLong);
-    auto ids = data.input_ids.index_select(0, pick).to(torch::kLong);
+    const bool low_res = o.low_res.data != nullptr && fraction < o.low_res_share;
+    const TokenDataset &set = low_res ? *o.low_res.data : data;
+    const torch::Tensor &object_fractions =
+        low_res ? o.low_res.object_fractions : o.object_fractions;
+    const int image_size = low_res ? o.low_res.image_size : o.image_size;
+    const int64_t horizon_row = low_res ? o.low_res.horizon_row : o.horizon_row;
+    // The losses of the two sizes differ: the average starts again at the switch.
+    if (last_low_res && *last_low_res != low_res) {
+      smoothed = std::nan("");
+      if (!o.quiet)
+        std::fprintf(stderr, "\ntransformer: from step %lld on the %dx%d scenes\n",
+                     static_cast<long long>(pos.step), image_size, image_size);
+    }
+    last_low_res = low_res;
+    auto pick = torch::randint(set.size(), {o.batch}, gen, torch::kLong);
+    auto tokens = set.tokens.index_select(0, pick).to(torch::kLong);
+    auto ids = set.input_ids.index_select(0, pick).to(torch::kLong);
     torch::Tensor weights, forced, floor;
-    if (o.object_fractions.defined()) {
-      const auto fractions = o.object_fractions.index_select(0, pick);
+    if (object_fractions.defined()) {
+      const auto fractions = object_fractions.index_select(0, pick);
       if (o.object_weight > 0) weights = 1.0 + o.object_weight * fractions;
       if (o.object_masking > 0) {
         auto chosen = torch::rand({o.batch}, gen) < o.object_masking;
@@ -182,8 +198,8 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
       auto region = rows_mask(chosen, tokens.size(1), tokens.size(2), row_begin, row_end);
       forced = forced.defined() ? forced.logical_or(region) : region;
     };
-    add_rows(o.ground_masking, o.horizon_row, tokens.size(1));
-    add_rows(o.sky_masking, 0, o.horizon_row);
+    add_rows(o.ground_masking, horizon_row, tokens.size(1));
+    add_rows(o.sky_masking, 0, horizon_row);
     auto drop = torch::rand({o.batch}, gen) < o.cond_dropout;
     ids = torch::where(drop.unsqueeze(1), empty.unsqueeze(0).expand_as(ids), ids);
 
@@ -199,8 +215,8 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
                      : at::make_generator<at::CPUGeneratorImpl>((o.seed * 1000003ull + pos.step) ^
                                                                 (0x9E3779B97F4A7C15ull * k));
           CpuAutocast autocast(o.bf16);
-          return masked_token_loss(te, uv, slice(ids), slice(tokens), o.image_size, g,
-                                   slice(weights), slice(forced), slice(floor));
+          return masked_token_loss(te, uv, slice(ids), slice(tokens), image_size, g, slice(weights),
+                                   slice(forced), slice(floor));
         });
     if (o.pinned) o.pinned->zero_grads();
     torch::nn::utils::clip_grad_norm_(all, 1.0);
@@ -212,7 +228,7 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
     smoothed = std::isnan(smoothed) ? l : 0.98 * smoothed + 0.02 * l;
     const double elapsed = start_elapsed + seconds_since(start);
     char metrics[96];
-    std::snprintf(metrics, sizeof metrics, "loss %.3f lr %.1e", smoothed, lr);
+    std::snprintf(metrics, sizeof metrics, "%dpx loss %.3f lr %.1e", image_size, smoothed, lr);
     progress.update(pos.step, o.budget.fraction(pos.step, elapsed), elapsed, metrics);
     if (seconds_since(last_checkpoint) >= o.checkpoint_seconds) save();
   }

@@ -20,6 +20,14 @@ namespace amused::train {
 
 class PinnedWeights;  // weight_init.h
 
+// The same scenes rendered smaller, for the first part of a run (progressive resolution).
+struct LowResTokens {
+  const TokenDataset *data = nullptr;  // [N,h,w] grids of the smaller renders
+  torch::Tensor object_fractions;      // as TransformerTrainOptions::object_fractions
+  int image_size = 64;                 // for the micro-conditioning
+  int64_t horizon_row = 0;
+};
+
 struct TransformerTrainOptions {
   uint64_t seed = 0;
   Budget budget;
@@ -54,6 +62,12 @@ struct TransformerTrainOptions {
   double ground_masking = 0.0;
   double sky_masking = 0.0;
   int64_t horizon_row = 0;
+  // Progressive resolution, as amused-512 was fine-tuned from amused-256: the first
+  // `low_res_share` of the budget trains on `low_res` (a quarter of the tokens, ~3.4x the
+  // steps per second here; the U-ViT has no position embedding, so the same weights run at
+  // any grid), the rest on the full-size set. 0 = full size throughout.
+  LowResTokens low_res;
+  double low_res_share = 0.0;
   // Entries the optimizer must leave as they are (weight_init.h), or null.
   const PinnedWeights *pinned = nullptr;
   double checkpoint_seconds = 300;
