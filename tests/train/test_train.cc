@@ -600,6 +600,25 @@ TEST(TinyTraining, TransformerRefusesTokensOfAnotherVq) {
   EXPECT_TRUE(fs::exists(fs::path(second) / "transformer.ckpt"));
 }
 
+// --text-layers changes the text encoder's depth in the trained and exported model; one layer
+// is refused (the pipeline reads the next-to-last layer's states).
+TEST(TinyTraining, TextLayersReachTheExport) {
+  TempDir tmp;
+  const std::string out = (tmp.path() / "model").string();
+  auto args = tiny_run_args("all", (tmp.path() / "work").string(), out);
+  args.insert(args.end(), {"--text-layers", "3"});
+  ASSERT_EQ(run_train(args), 0);
+  std::ifstream f(tmp.path() / "model" / "text_encoder" / "config.json");
+  const auto config = nlohmann::json::parse(f);
+  EXPECT_EQ(config.at("num_hidden_layers").get<int>(), 3);
+  EXPECT_EQ(load_model(out)->text_encoder()->config().num_hidden_layers, 3);
+
+  auto one = tiny_run_args("vq", (tmp.path() / "work1").string(), out);
+  one.insert(one.end(), {"--text-layers", "1"});
+  const std::string refused = run_train_refused(one);
+  EXPECT_NE(refused.find("--text-layers 1: at least 2"), std::string::npos) << refused;
+}
+
 // --low-res-share: the tokens stage also encodes the same scenes at --low-res-size, and the
 // transformer trains on them for that share of its budget, then on the full-size scenes.
 TEST(TinyTraining, ProgressiveResolutionTrainsOnBothSizes) {

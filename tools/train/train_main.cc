@@ -74,6 +74,7 @@ std::vector<int64_t> parse_levels(const std::string &text) {
 ModelConfigs configs_for(const TrainOptions &o) {
   ModelConfigs c = model_configs(o.preset);
   if (!o.fsq.empty()) c = with_fsq_levels(c, parse_levels(o.fsq));
+  if (o.text_layers > 0) c.text.num_hidden_layers = o.text_layers;
   return c;
 }
 

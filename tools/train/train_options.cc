@@ -34,6 +34,8 @@ options:
   --preset default|tiny    model size (tiny: for tests)
   --fsq L1,L2,...|none     VQ codebook as an FSQ grid with these levels (default: the
                            preset's), or a learned codebook
+  --text-layers N          CLIP text encoder layers (default: the preset's, 2 for default;
+                           at least 2: the pipeline reads the next-to-last layer)
   --vq-minutes M           VQ time budget (default 22)
   --vq-steps N             VQ step budget (default: none)
   --vq-batch N             (default 16)
@@ -118,6 +120,8 @@ TrainOptions parse_train_options(int argc, char **argv) {
       {"--vq-from", [&](const std::string &v) { o.vq_from = v; }},
       {"--preset", [&](const std::string &v) { o.preset = v; }},
       {"--fsq", [&](const std::string &v) { o.fsq = v; }},
+      {"--text-layers",
+       [&](const std::string &v) { o.text_layers = int(integer("--text-layers", v)); }},
       {"--seed", [&](const std::string &v) { o.seed = integer("--seed", v); }},
       {"--threads", [&](const std::string &v) { o.threads = int(integer("--threads", v)); }},
       {"--vq-minutes", [&](const std::string &v) { o.vq_minutes = number("--vq-minutes", v); }},
@@ -180,6 +184,8 @@ TrainOptions parse_train_options(int argc, char **argv) {
   if (!o.vq_from.empty() && (o.stage == "vq" || o.stage == "decoder" || o.stage == "all"))
     throw Error("--vq-from: stage " + o.stage +
                 " trains the VQ; with a VQ taken from a model use tokens, transformer or export");
+  if (o.text_layers == 1)
+    throw Error("--text-layers 1: at least 2, the pipeline reads the next-to-last layer's states");
   if (o.vq_batch < 1 || o.batch < 1) throw Error("batch sizes must be positive");
   if (o.token_count < 1) throw Error("--tokens must be positive");
   for (auto [key, share] :

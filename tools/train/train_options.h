@@ -18,7 +18,8 @@ struct TrainOptions {
   bool resume = false;
   bool quiet = false;
 
-  std::string fsq;  // "7,5,5,5": FSQ levels overriding the preset's ("none": learned codes)
+  int text_layers = 0;  // CLIP text encoder layers overriding the preset's (0: the preset's)
+  std::string fsq;      // "7,5,5,5": FSQ levels overriding the preset's ("none": learned codes)
   double vq_minutes = 22;
   int64_t vq_steps = 0;  // 0 = until the time budget is used
   int vq_batch = 16;
