@@ -319,9 +319,10 @@ int train_main(int argc, char **argv) {
     const auto start = Clock::now();
     if (o.stage == "all" && !o.resume) {
       // A fresh retraining must not pick up an older run's checkpoints or tokens.
-      for (const char *f : {"vq.ckpt", "tokens.pt", "transformer.ckpt", "vq_decoder.ckpt"})
-        fs::remove(o.work / f);
-      fs::remove(o.work / ("tokens-" + std::to_string(o.low_res_size) + ".pt"));
+      const WorkFiles w{o.work};
+      for (const auto &f : {w.vq_checkpoint(), w.tokens(), w.tokens_at(o.low_res_size),
+                            w.transformer_checkpoint(), w.decoder_checkpoint()})
+        fs::remove(f);
     }
     Trainer trainer(o);
     if (o.stage == "vq" || o.stage == "all") trainer.vq();
