@@ -71,6 +71,11 @@ std::vector<int64_t> parse_levels(const std::string &text) {
   return levels;
 }
 
+// The first token row whose pixels all lie below the horizon.
+int64_t horizon_row(const TokenDataset &data) {
+  return static_cast<int64_t>(std::ceil(scenes::kHorizon * data.tokens.size(1)));
+}
+
 ModelConfigs configs_for(const TrainOptions &o) {
   ModelConfigs c = model_configs(o.preset);
   if (!o.fsq.empty()) c = with_fsq_levels(c, parse_levels(o.fsq));
@@ -145,8 +150,7 @@ class Trainer {
     t.object_masking_floor = o_.object_masking_floor;
     t.ground_masking = o_.ground_masking;
     t.sky_masking = o_.sky_masking;
-    // The first token row whose pixels all lie below the horizon.
-    t.horizon_row = static_cast<int64_t>(std::ceil(scenes::kHorizon * data.tokens.size(1)));
+    t.horizon_row = horizon_row(data);
     t.replicas = o_.replicas;
     if (!pinned_.empty()) t.pinned = &pinned_;
     if (o_.object_weight > 0 || o_.object_masking > 0) {
@@ -165,8 +169,7 @@ class Trainer {
       check_tokens_match_vq(low_res_data, work_.tokens_at(o_.low_res_size));
       t.low_res.data = &low_res_data;
       t.low_res.image_size = o_.low_res_size;
-      t.low_res.horizon_row =
-          static_cast<int64_t>(std::ceil(scenes::kHorizon * low_res_data.tokens.size(1)));
+      t.low_res.horizon_row = horizon_row(low_res_data);
       if (t.object_fractions.defined())
         t.low_res.object_fractions = object_token_fractions(
             low_res_data.seed, low_res_data.size(), o_.low_res_size, low_res_data.tokens.size(1));
