@@ -27,6 +27,9 @@ Replicas::Replicas(text::ClipTextModelWithProjection master_text,
     c.text->train(master_text_->is_training());
     c.uvit->train(master_uvit_->is_training());
     c.params = parameters_of(c.text, c.uvit);
+    // Frozen parts stay frozen in every copy (no gradients to compute or average).
+    for (size_t i = 0; i < c.params.size(); ++i)
+      c.params[i].set_requires_grad(master_params_[i].requires_grad());
     copies_.push_back(std::move(c));
   }
   sync();

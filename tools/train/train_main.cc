@@ -13,6 +13,7 @@
 #include "tools/train/decoder_trainer.h"
 #include "tools/train/model_configs.h"
 #include "tools/train/scene_layout.h"
+#include "tools/train/text_pretrainer.h"
 #include "tools/train/token_dataset.h"
 #include "tools/train/token_weights.h"
 #include "tools/train/train_checkpoint.h"
@@ -152,6 +153,11 @@ class Trainer {
     t.sky_masking = o_.sky_masking;
     t.horizon_row = horizon_row(data);
     t.replicas = o_.replicas;
+    if (o_.text_pretrain_minutes > 0 || o_.text_pretrain_steps > 0) {
+      // A resumed run finds the pretrained (and frozen) encoder in its checkpoint.
+      if (!(o_.resume && fs::exists(work_.transformer_checkpoint()))) pretrain_text();
+      t.freeze_text_encoder = true;
+    }
     if (!pinned_.empty()) t.pinned = &pinned_;
     if (o_.object_weight > 0 || o_.object_masking > 0) {
       const auto start = Clock::now();
@@ -182,6 +188,22 @@ class Trainer {
     const auto r = train_transformer(model_->text_encoder(), model_->transformer(), data,
                                      model_->tokenizer().encode_padded(""), t);
     report("transformer", r);
+  }
+
+  void pretrain_text() {
+    TextPretrainOptions p;
+    p.seed = o_.seed;
+    p.budget = {o_.text_pretrain_steps, o_.text_pretrain_minutes * 60.0};
+    p.quiet = o_.quiet;
+    const auto r = pretrain_text_encoder(model_->text_encoder(), model_->tokenizer(), p);
+    report("text", r.stage);
+    std::string line = "text: held-out captions, attributes named right:";
+    for (const auto &a : r.heldout) {
+      char item[48];
+      std::snprintf(item, sizeof item, " %s %.1f%%", a.attribute.c_str(), 100.0 * a.accuracy);
+      line += item;
+    }
+    std::fprintf(stderr, "%s\n", line.c_str());
   }
 
   void decoder() {

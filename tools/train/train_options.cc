@@ -41,7 +41,12 @@ options:
   --vq-batch N             (default 16)
   --vq-lr X                (default 1e-3)
   --tokens N               training scenes for the transformer (default 16000)
-  --transformer-minutes M  transformer time budget (default 55)
+  --text-pretrain-minutes M  transformer stage: first pretrain the text encoder alone for M
+                           minutes to name each attribute of a caption from its pooled
+                           embedding, then keep it frozen for the U-ViT, as aMUSEd keeps its
+                           CLIP (default 2; 0: trained with the U-ViT from random weights)
+  --text-pretrain-steps N  (default: none)
+  --transformer-minutes M  transformer time budget, after the text pretraining (default 53)
   --transformer-steps N    transformer step budget (default: none)
   --batch N                transformer batch (default 16)
   --lr X                   transformer peak learning rate (default 1e-3)
@@ -131,6 +136,12 @@ TrainOptions parse_train_options(int argc, char **argv) {
       {"--tokens", [&](const std::string &v) { o.token_count = integer("--tokens", v); }},
       {"--transformer-minutes",
        [&](const std::string &v) { o.transformer_minutes = number("--transformer-minutes", v); }},
+      {"--text-pretrain-minutes",
+       [&](const std::string &v) {
+         o.text_pretrain_minutes = number("--text-pretrain-minutes", v);
+       }},
+      {"--text-pretrain-steps",
+       [&](const std::string &v) { o.text_pretrain_steps = integer("--text-pretrain-steps", v); }},
       {"--decoder-minutes",
        [&](const std::string &v) { o.decoder_minutes = number("--decoder-minutes", v); }},
       {"--decoder-steps",
@@ -196,6 +207,7 @@ TrainOptions parse_train_options(int argc, char **argv) {
         std::pair{"--low-res-share", o.low_res_share}})
     if (share < 0 || share > 1)
       throw Error(std::string(key) + ": a share between 0 and 1, got " + std::to_string(share));
+  if (o.text_pretrain_minutes < 0) throw Error("--text-pretrain-minutes: must not be negative");
   if (o.object_weight < 0) throw Error("--object-weight: must not be negative");
   if (o.vq_minutes <= 0 && o.vq_steps == 0)
     throw Error("the VQ stage needs a budget: --vq-minutes or --vq-steps");

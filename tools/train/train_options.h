@@ -27,7 +27,11 @@ struct TrainOptions {
 
   int64_t token_count = 16000;  // scenes in the transformer's training set
 
-  double transformer_minutes = 55;
+  // Pretraining of the text encoder alone (text_pretrainer.h), then frozen for the U-ViT;
+  // 0 = the text encoder trains jointly with the U-ViT from random weights.
+  double text_pretrain_minutes = 2;
+  int64_t text_pretrain_steps = 0;
+  double transformer_minutes = 53;
   int64_t transformer_steps = 0;
   int batch = 16;  // more, smaller steps learn faster in a fixed time (same cost per scene)
   double lr = 1e-3;

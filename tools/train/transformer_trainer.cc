@@ -111,7 +111,8 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
       (is_matrix ? decayed : plain).push_back(p.value());
     }
   };
-  sort(*text_encoder);
+  for (auto &p : text_encoder->parameters(true)) p.set_requires_grad(!o.freeze_text_encoder);
+  if (!o.freeze_text_encoder) sort(*text_encoder);
   sort(*uvit);
   std::vector<torch::optim::OptimizerParamGroup> groups;
   auto options = torch::optim::AdamWOptions(o.lr.peak).betas({0.9, 0.99}).eps(1e-8);

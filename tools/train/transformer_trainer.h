@@ -68,6 +68,9 @@ struct TransformerTrainOptions {
   // any grid), the rest on the full-size set. 0 = full size throughout.
   LowResTokens low_res;
   double low_res_share = 0.0;
+  // Keeps the text encoder as it comes in (pretrained: text_pretrainer.h), as aMUSEd keeps
+  // its CLIP: only the U-ViT learns.
+  bool freeze_text_encoder = false;
   // Entries the optimizer must leave as they are (weight_init.h), or null.
   const PinnedWeights *pinned = nullptr;
   double checkpoint_seconds = 300;
