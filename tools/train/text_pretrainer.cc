@@ -74,7 +74,7 @@ struct HeadsImpl : torch::nn::Module {
 };
 TORCH_MODULE(Heads);
 
-// Sum over attributes of the cross-entropy of each head (labels -1 are ignored); with
+// Sum over attributes of the cross-entropy of each head (labels -1 are left out); with
 // `correct` given, adds each head's count of right answers [attributes] to it.
 torch::Tensor heads_loss(Heads &heads, const torch::Tensor &pooled, const torch::Tensor &labels,
                          torch::Tensor *correct = nullptr) {
@@ -83,8 +83,11 @@ torch::Tensor heads_loss(Heads &heads, const torch::Tensor &pooled, const torch:
   for (size_t k = 0; k < heads->heads.size(); ++k) {
     auto logits = heads->heads[k]->forward(pooled);
     auto y = labels.select(1, static_cast<int64_t>(k));
-    if (y.ge(0).any().item<bool>())
-      loss = loss + F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().ignore_index(-1));
+    // Mean over the examples that have the attribute (none may: a batch without subjects).
+    auto known = y.ge(0).to(logits.scalar_type());
+    auto per_example = F::cross_entropy(logits, y.clamp_min(0),
+                                        F::CrossEntropyFuncOptions().reduction(torch::kNone));
+    loss = loss + (per_example * known).sum() / known.sum().clamp_min(1);
     if (correct) {
       auto right = logits.argmax(1).eq(y).logical_and(y.ge(0));
       (*correct)[k] += right.sum().item<int64_t>();

@@ -41,7 +41,7 @@ options:
   --vq-batch N             (default 16)
   --vq-lr X                (default 1e-3)
   --tokens N               training scenes for the transformer (default 16000)
-  --text-pretrain-minutes M  transformer stage: first pretrain the text encoder alone for M
+  --text-pretrain-minutes M transformer stage: first pretrain the text encoder alone for M
                            minutes to name each attribute of a caption from its pooled
                            embedding, then keep it frozen for the U-ViT, as aMUSEd keeps its
                            CLIP (default 2; 0: trained with the U-ViT from random weights)
