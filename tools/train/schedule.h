@@ -41,4 +41,11 @@ struct LrSchedule {
   }
 };
 
+// What a stage reports when its budget is spent.
+struct StageResult {
+  int64_t steps = 0;
+  double seconds = 0.0;  // training time of the whole stage (including resumed parts)
+  double loss = 0.0;     // smoothed loss at the end; NaN when no step was left to run
+};
+
 }  // namespace amused::train

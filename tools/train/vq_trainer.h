@@ -43,12 +43,6 @@ struct VqTrainOptions {
   bool quiet = false;        // no progress line
 };
 
-struct StageResult {
-  int64_t steps = 0;
-  double seconds = 0.0;  // training time of the whole stage (including resumed parts)
-  double loss = 0.0;     // smoothed loss at the end; NaN when no step was left to run
-};
-
 // Trains `vq` in place (its codebook ends unit-normalised). Writes the checkpoint at the
 // end too, so a finished stage can be resumed into a longer budget.
 StageResult train_vq(vq::VQModel &vq, const VqTrainOptions &options);
