@@ -60,7 +60,8 @@ options:
   --object-masking-floor R those examples also mask at least a share R of their other
                            tokens, so the mask does not outline the object (default 0)
   --ground-masking P       share of examples with every token below the horizon masked:
-                           the subject's place, size and shape from the caption (default 0)
+                           the subject's place, size and shape from the caption (default
+                           0.25)
   --sky-masking P          share of examples with every token above the horizon masked:
                            clouds, sun or moon and the backdrop from the caption (default 0)
   --low-res-share S        transformer stage: the first share S of the budget on the same
@@ -72,7 +73,8 @@ options:
                            steps of one model on all threads, measured on 2 cores)
   --bf16                   bf16 autocast for the transformer stage
   --position-channels      start the U-ViT with two conv channels that ramp from the left
-                           and right edges, so columns can be told apart (default off)
+                           and right edges, so columns can be told apart (default on)
+  --no-position-channels   start it from the plain initialisation
   --pin-position-channels  --position-channels, and keep the ramp path's weights fixed
                            while training (the optimizer washes them out otherwise)
   --vq-from DIR            take the VQ (encoder, codes and fine-tuned decoder) from an
@@ -174,6 +176,7 @@ TrainOptions parse_train_options(int argc, char **argv) {
       {"--quiet", [&] { o.quiet = true; }},
       {"--bf16", [&] { o.bf16 = true; }},
       {"--position-channels", [&] { o.position_channels = true; }},
+      {"--no-position-channels", [&] { o.position_channels = o.pin_position_channels = false; }},
       {"--pin-position-channels", [&] { o.position_channels = o.pin_position_channels = true; }},
       {"--fp32", [&] { o.fp16_export = false; }},
   };

@@ -39,7 +39,7 @@ struct TrainOptions {
   double object_weight = 1.0;    // token_weights.h
   double object_masking = 0.15;  // transformer_trainer.h
   double object_masking_floor = 0.0;
-  double ground_masking = 0.0;  // transformer_trainer.h
+  double ground_masking = 0.25;  // transformer_trainer.h
   double sky_masking = 0.0;
   // Progressive resolution: the first share of the transformer budget on the training scenes
   // rendered at low_res_size (transformer_trainer.h: low_res_share).
@@ -47,7 +47,7 @@ struct TrainOptions {
   int low_res_size = 64;
   int replicas = 2;  // replicas.h: 1.46x the steps of one model on 2 cores
   bool bf16 = false;
-  bool position_channels = false;      // weight_init.h: seed_position_channels
+  bool position_channels = true;       // weight_init.h: seed_position_channels
   bool pin_position_channels = false;  // ... and keep its ramp path fixed in training
 
   // An exported model folder whose VQ (encoder, codes, fine-tuned decoder) replaces --work's
