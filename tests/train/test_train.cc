@@ -11,11 +11,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "engine/amused.h"
@@ -533,14 +531,24 @@ TEST(TinyTraining, PinnedPositionPathSurvivesTraining) {
   }
 }
 
+// Calls `f(argc, argv)` with "amused-train" and `args` as the command line.
+template <typename F>
+auto with_command_line(std::vector<std::string> args, F f) {
+  args.insert(args.begin(), "amused-train");
+  std::vector<char *> argv;
+  for (auto &a : args) argv.push_back(a.data());
+  return f(static_cast<int>(argv.size()), argv.data());
+}
+
+int run_train(std::vector<std::string> args) {
+  return with_command_line(std::move(args), train::train_main);
+}
+
 // The shipped model's recipe is the default (models/README.md): position channels and ground
 // masking, and each can be turned off by name.
 TEST(TrainOptions, DefaultsAreTheShippedRecipe) {
   auto parse = [](std::vector<std::string> args) {
-    args.insert(args.begin(), "amused-train");
-    std::vector<char *> argv;
-    for (auto &a : args) argv.push_back(a.data());
-    return train::parse_train_options(static_cast<int>(argv.size()), argv.data());
+    return with_command_line(std::move(args), train::parse_train_options);
   };
   const auto defaults = parse({"transformer"});
   EXPECT_TRUE(defaults.position_channels);
@@ -553,13 +561,6 @@ TEST(TrainOptions, DefaultsAreTheShippedRecipe) {
   EXPECT_EQ(off.ground_masking, 0.0);
   EXPECT_TRUE(parse({"transformer", "--no-position-channels", "--pin-position-channels"})
                   .pin_position_channels);
-}
-
-int run_train(std::vector<std::string> args) {
-  args.insert(args.begin(), "amused-train");
-  std::vector<char *> argv;
-  for (auto &a : args) argv.push_back(a.data());
-  return train::train_main(static_cast<int>(argv.size()), argv.data());
 }
 
 // What a run that must be refused prints; the exit code must be 1.
@@ -767,11 +768,7 @@ TEST(ShippedModel, FollowsHeldoutPrompts) {
   // Position: the model before this one put the subject anywhere (25.5% on 200 prompts, 12/32
   // here, below the bar); this one trained with column features and ground masking (69.5% on
   // 200, 25/32 here). The bar is 20 points above the baseline's random places (13/32).
-  const auto position =
-      size_t(std::distance(train::kAttributeNames.begin(),
-                           std::find(train::kAttributeNames.begin(), train::kAttributeNames.end(),
-                                     std::string_view("position"))));
-  ASSERT_LT(position, train::kAttributeNames.size());
+  constexpr size_t position = train::attribute_index("position");
   EXPECT_GT(r.attribute_fraction(position), baseline.attribute_fraction(position) + 0.20)
       << r.attribute_correct[position] << "/" << r.attribute_checked[position] << " against "
       << baseline.attribute_correct[position] << "/" << baseline.attribute_checked[position];

@@ -6,7 +6,9 @@
 #include <array>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/amused.h"
@@ -30,6 +32,14 @@ PsnrResult vq_psnr(const Model &model, int count, uint64_t seed = 0);
 inline constexpr std::array<const char *, 10> kAttributeNames = {
     "time",    "celestial",    "clouds", "backdrop", "ground",
     "subject", "subject_kind", "colour", "position", "size"};
+
+// The index of an attribute in kAttributeNames (and in AdherenceResult's arrays); a name
+// that is not there does not compile where it is used as a constant.
+constexpr size_t attribute_index(std::string_view name) {
+  for (size_t i = 0; i < kAttributeNames.size(); ++i)
+    if (name == kAttributeNames[i]) return i;
+  throw std::invalid_argument("no attribute named " + std::string(name));
+}
 
 struct AdherenceSample {
   std::string prompt;
