@@ -28,7 +28,9 @@ _spec.loader.exec_module(position_probe)  # also makes the slow tokenizer loadab
 first_step_probs = position_probe.first_step_probs
 
 SKY_ROWS = slice(2, 8)
-# tools/train/scene_palette.cc: sun_colour(day), moon_colour().
+# The generator's disc (tools/train/scene_layout.cc: a daytime sun stands at v 0.12-0.14
+# with radius 0.055; tools/train/scene_palette.cc: sun_colour(day), moon_colour()).
+DISC_V, DISC_RADIUS = 0.13, 0.055
 DISC_COLOUR = {"sun": (255, 236, 120), "moon": (236, 234, 214)}
 
 
@@ -44,7 +46,7 @@ def disc_codes(pipe, sky_probs, body):
     yy, xx = torch.meshgrid(torch.arange(size) + 0.5, torch.arange(size) + 0.5, indexing="ij")
     discs = torch.zeros(size, size, dtype=torch.bool)
     for u in (0.25, 0.5, 0.75):
-        discs |= (xx - u * size) ** 2 + (yy - 0.13 * size) ** 2 < (0.055 * size) ** 2
+        discs |= (xx - u * size) ** 2 + (yy - DISC_V * size) ** 2 < (DISC_RADIUS * size) ** 2
     drawn = sky.clone()
     colour = torch.tensor(DISC_COLOUR[body], dtype=torch.float32) / 255
     drawn[0][:, discs] = colour[:, None]
