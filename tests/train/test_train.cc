@@ -320,6 +320,40 @@ TEST(ObjectWeights, MarkWhatTheSceneDraws) {
   EXPECT_LT(share, 0.5f);
 }
 
+// The sun or moon's own weights cover its disc and nothing else: empty without one, whole
+// tokens in its upper half, nothing below the horizon, and (unless it is a low sunset sun,
+// which a backdrop may hide in part) an area within a third of the drawn disc's. Clouds that
+// keep clear of the disc are not counted, though the scene without the disc draws them.
+TEST(ObjectWeights, CelestialMarksOnlyTheDisc) {
+  constexpr int64_t kCount = 64, kGrid = 32;
+  const auto fractions = train::celestial_token_fractions(0, kCount, 128, kGrid);
+  ASSERT_EQ(fractions.sizes(), (std::vector<int64_t>{kCount, kGrid, kGrid}));
+  int discs = 0;
+  for (int64_t i = 0; i < kCount; ++i) {
+    const uint64_t seed = train::scene_seed(0, train::DataStream::kTokenDataset, i);
+    const auto a = scenes::sample_attributes(seed, scenes::Split::kTrain);
+    const auto f = fractions[i];
+    SCOPED_TRACE(a.to_caption());
+    const auto p = scenes::celestial_placement(a, seed);
+    if (!p.visible) {
+      EXPECT_EQ(f.max().item<float>(), 0.0f);
+      continue;
+    }
+    ++discs;
+    const bool low_sun = a.time == scenes::TimeOfDay::kSunset;
+    // Whole tokens in the disc's column, in its upper half (a skyline may hide the rest of a
+    // low sun).
+    const auto upper = f.slice(0, int64_t((p.v - p.radius) * kGrid), int64_t(p.v * kGrid) + 1);
+    EXPECT_GT(upper.select(1, int64_t(p.u * kGrid)).max().item<float>(), 0.9f);
+    EXPECT_EQ(f.slice(0, int64_t(scenes::kHorizon * kGrid)).max().item<float>(), 0.0f);
+    if (!low_sun) {
+      const double area = M_PI * p.radius * p.radius * kGrid * kGrid;
+      EXPECT_NEAR(f.sum().item<double>(), area, area / 3);
+    }
+  }
+  EXPECT_GT(discs, kCount / 4);
+}
+
 // The training mask: the cosine schedule masks a share cos(pi/2 * t) of the tokens, on
 // average 2/pi; object masking adds whole regions, which are then always masked.
 TEST(TokenMask, CosineShareAndForcedRegions) {

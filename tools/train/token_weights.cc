@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "tools/train/scene_data.h"
+#include "tools/train/scene_layout.h"
 #include "tools/train/scenes.h"
 
 namespace amused::train {
@@ -19,9 +20,32 @@ scenes::SceneAttributes bare(scenes::SceneAttributes a) {
   return a.normalized();
 }
 
-}  // namespace
+scenes::SceneAttributes without_celestial(scenes::SceneAttributes a) {
+  a.celestial = scenes::Celestial::kNone;
+  return a.normalized();
+}
 
-torch::Tensor object_token_fractions(uint64_t seed, int64_t count, int image_size, int64_t grid) {
+// Clouds keep clear of the sun or moon, so the scene without it also differs where a cloud
+// would have stood: only pixels inside the disc count. The frame is square, so u and v are
+// both in image heights.
+torch::Tensor disc_pixels(const scenes::SceneAttributes &a, uint64_t seed, int image_size) {
+  const auto p = scenes::celestial_placement(a, seed);
+  if (!p.visible) return torch::zeros({image_size, image_size}, torch::kBool);
+  const auto centre = (torch::arange(image_size, torch::kFloat32) + 0.5) / double(image_size);
+  const auto dv = (centre - p.v).view({image_size, 1}), du = (centre - p.u).view({1, image_size});
+  const double reach = p.radius + 1.0 / image_size;  // the anti-aliased rim
+  return (dv * dv + du * du) <= reach * reach;
+}
+
+torch::Tensor all_pixels(const scenes::SceneAttributes &, uint64_t, int image_size) {
+  return torch::ones({image_size, image_size}, torch::kBool);
+}
+
+// Per scene, the share of each token's pixels where the scene differs from `strip` of it,
+// among the pixels `region` allows.
+template <typename Strip, typename Region>
+torch::Tensor differing_token_fractions(uint64_t seed, int64_t count, int image_size, int64_t grid,
+                                        Strip strip, Region region) {
   auto out = torch::empty({count, grid, grid}, torch::kFloat32);
   // A pixel belongs to an object when a channel moves by more than this (8-bit levels):
   // well above the anti-aliasing of shared edges, well below any object's contrast.
@@ -31,18 +55,31 @@ torch::Tensor object_token_fractions(uint64_t seed, int64_t count, int image_siz
       const uint64_t s = scene_seed(seed, DataStream::kTokenDataset, i);
       const auto a = scenes::sample_attributes(s, scenes::Split::kTrain);
       const Image full = scenes::render(a, s, image_size, image_size);
-      const Image plain = scenes::render(bare(a), s, image_size, image_size);
+      const Image plain = scenes::render(strip(a), s, image_size, image_size);
       auto f = torch::from_blob(const_cast<uint8_t *>(full.pixels.data()),
                                 {image_size, image_size, 3}, torch::kUInt8)
                    .to(torch::kInt16);
       auto p = torch::from_blob(const_cast<uint8_t *>(plain.pixels.data()),
                                 {image_size, image_size, 3}, torch::kUInt8)
                    .to(torch::kInt16);
-      auto differs = ((f - p).abs().amax(2) > kThreshold).to(torch::kFloat32);
+      auto differs = ((f - p).abs().amax(2) > kThreshold)
+                         .logical_and(region(a, s, image_size))
+                         .to(torch::kFloat32);
       out[i].copy_(torch::adaptive_avg_pool2d(differs.unsqueeze(0), {grid, grid})[0]);
     }
   });
   return out;
+}
+
+}  // namespace
+
+torch::Tensor object_token_fractions(uint64_t seed, int64_t count, int image_size, int64_t grid) {
+  return differing_token_fractions(seed, count, image_size, grid, bare, all_pixels);
+}
+
+torch::Tensor celestial_token_fractions(uint64_t seed, int64_t count, int image_size,
+                                        int64_t grid) {
+  return differing_token_fractions(seed, count, image_size, grid, without_celestial, disc_pixels);
 }
 
 }  // namespace amused::train

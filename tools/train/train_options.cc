@@ -55,6 +55,8 @@ options:
   --cond-dropout P         empty-prompt share for guidance (default 0.1)
   --object-weight W        extra loss weight on tokens of the subject, backdrop, clouds,
                            sun and moon: 1 + W * object share (default 1)
+  --celestial-weight W     more on the sun or moon's own tokens: + W * their share
+                           (default 0)
   --object-masking P       share of examples whose object tokens are all masked, so the
                            caption alone must say what they are (default 0.15)
   --object-masking-floor R those examples also mask at least a share R of their other
@@ -168,6 +170,8 @@ TrainOptions parse_train_options(int argc, char **argv) {
       {"--sky-masking", [&](const std::string &v) { o.sky_masking = number("--sky-masking", v); }},
       {"--object-weight",
        [&](const std::string &v) { o.object_weight = number("--object-weight", v); }},
+      {"--celestial-weight",
+       [&](const std::string &v) { o.celestial_weight = number("--celestial-weight", v); }},
       {"--checkpoint-minutes",
        [&](const std::string &v) { o.checkpoint_minutes = number("--checkpoint-minutes", v); }},
   };
@@ -212,6 +216,7 @@ TrainOptions parse_train_options(int argc, char **argv) {
       throw Error(std::string(key) + ": a share between 0 and 1, got " + std::to_string(share));
   if (o.text_pretrain_minutes < 0) throw Error("--text-pretrain-minutes: must not be negative");
   if (o.object_weight < 0) throw Error("--object-weight: must not be negative");
+  if (o.celestial_weight < 0) throw Error("--celestial-weight: must not be negative");
   if (o.vq_minutes <= 0 && o.vq_steps == 0)
     throw Error("the VQ stage needs a budget: --vq-minutes or --vq-steps");
   if (o.transformer_minutes <= 0 && o.transformer_steps == 0)

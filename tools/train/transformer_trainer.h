@@ -24,6 +24,7 @@ class PinnedWeights;  // weight_init.h
 struct LowResTokens {
   const TokenDataset *data = nullptr;  // [N,h,w] grids of the smaller renders
   torch::Tensor object_fractions;      // as TransformerTrainOptions::object_fractions
+  torch::Tensor celestial_fractions;   // as TransformerTrainOptions::celestial_fractions
   int image_size = 64;                 // for the micro-conditioning
   int64_t horizon_row = 0;
 };
@@ -44,6 +45,10 @@ struct TransformerTrainOptions {
   // token's loss is weighted 1 + object_weight * share.
   torch::Tensor object_fractions;
   double object_weight = 0.0;
+  // The same for the sun or moon's own tokens ([N,h,w] or undefined), on top: weighted
+  // 1 + object_weight * object share + celestial_weight * celestial share.
+  torch::Tensor celestial_fractions;
+  double celestial_weight = 0.0;
   // Share of examples whose object tokens (share above kObjectTokenShare) are all masked on
   // top of the cosine mask: the model must then draw the objects a caption names from the
   // caption alone. Under random masking some of an object's tokens are nearly always visible
