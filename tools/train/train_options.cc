@@ -56,7 +56,7 @@ options:
   --object-weight W        extra loss weight on tokens of the subject, backdrop, clouds,
                            sun and moon: 1 + W * object share (default 1)
   --celestial-weight W     more on the sun or moon's own tokens: + W * their share
-                           (default 0)
+                           (default 5)
   --object-masking P       share of examples whose object tokens are all masked, so the
                            caption alone must say what they are (default 0.15)
   --object-masking-floor R those examples also mask at least a share R of their other
