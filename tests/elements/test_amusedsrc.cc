@@ -434,7 +434,11 @@ GST_END_TEST;
 
 // A panning camera makes frames alternate between expensive ones (a token column to
 // generate) and nearly free ones. The reported latency is the slowest recent frame, so it
-// holds steady: LATENCY is not re-posted frame after frame.
+// holds steady: LATENCY is not re-posted frame after frame. A latency that followed each
+// frame would post twice per token column (16 columns of 4 px here). A frame slowed by the
+// machine (meson runs another test beside it on 2 cores) may raise the window's maximum a
+// fifth above the reported value and post once more; each such post raises the reported
+// value, so that costs a message or two, not one per column (a clean-clone CI saw 4).
 GST_START_TEST(test_latency_steady_while_panning) {
   GstElement *pipeline = parse(
       "amusedsrc name=src is-live=true model=@TINY@ steps=12 num-buffers=64 "
@@ -456,8 +460,9 @@ GST_START_TEST(test_latency_steady_while_panning) {
     fail_if(type == GST_MESSAGE_ERROR, "error while panning");
     if (type == GST_MESSAGE_EOS) break;
   }
-  // Warm-up estimate -> first real frames may move it once or twice; 64 frames must not.
-  fail_unless(latency_messages <= 3, "%d LATENCY messages over 64 frames", latency_messages);
+  // Warm-up estimate -> first real frames may move it once or twice, a slowed frame once or
+  // twice more; 64 frames must not move it every column.
+  fail_unless(latency_messages <= 6, "%d LATENCY messages over 64 frames", latency_messages);
   shut_down(pipeline);
   gst_object_unref(bus);
   gst_object_unref(pipeline);
