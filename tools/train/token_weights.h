@@ -17,8 +17,9 @@ namespace amused::train {
 // the share of each token's pixels that differ from the bare render, in [0, 1].
 torch::Tensor object_token_fractions(uint64_t seed, int64_t count, int image_size, int64_t grid);
 
-// The same for the sun or moon alone: the share of each token's pixels that differ from the
-// scene without it. Its disc covers ~10-20 of 1024 tokens, too few to be learned from the
+// The same for the sun or moon alone: the share of each token's pixels, inside its disc, that
+// differ from the scene without it (clouds keep clear of the disc, so the scene without it
+// draws clouds there). Its disc covers ~10-20 of 1024 tokens, too few to be learned from the
 // object weight that it shares with clouds and backdrop (the first decoding step gives its
 // codes at most 7% anywhere, scripts/celestial-probe.py).
 torch::Tensor celestial_token_fractions(uint64_t seed, int64_t count, int image_size, int64_t grid);
