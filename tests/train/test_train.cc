@@ -354,6 +354,55 @@ TEST(ObjectWeights, CelestialMarksOnlyTheDisc) {
   EXPECT_GT(discs, kCount / 4);
 }
 
+// The subject's own weights cover the subject and nothing else: empty without one, nothing
+// above the horizon or outside its bounding box (scene_layout.h, one token of blur around
+// it), whole tokens at its centre, and an area between 40% of the box's (a ball fills pi/4
+// of it, a bottle's shoulders and a car's wheels leave out more) and the box grown by half a
+// token on each side (a box fills it, and its anti-aliased rim reaches past it).
+TEST(ObjectWeights, SubjectMarksOnlyTheSubject) {
+  constexpr int64_t kCount = 64, kGrid = 32;
+  const auto fractions = train::subject_token_fractions(0, kCount, 128, kGrid);
+  ASSERT_EQ(fractions.sizes(), (std::vector<int64_t>{kCount, kGrid, kGrid}));
+  int subjects = 0;
+  for (int64_t i = 0; i < kCount; ++i) {
+    const uint64_t seed = train::scene_seed(0, train::DataStream::kTokenDataset, i);
+    const auto a = scenes::sample_attributes(seed, scenes::Split::kTrain);
+    const auto f = fractions[i];
+    SCOPED_TRACE(a.to_caption());
+    if (!a.has_subject()) {
+      EXPECT_EQ(f.max().item<float>(), 0.0f);
+      continue;
+    }
+    ++subjects;
+    const auto p = scenes::subject_placement(a, seed);
+    const auto token = [&](double x) { return std::clamp<int64_t>(int64_t(x * kGrid), 0, kGrid); };
+    const int64_t top = token(scenes::kSubjectBase - p.height) - 1;
+    const int64_t left = token(p.u - p.width / 2) - 1, right = token(p.u + p.width / 2) + 2;
+    const auto box =
+        f.slice(0, std::max<int64_t>(top, 0)).slice(1, std::max<int64_t>(left, 0), right);
+    EXPECT_FLOAT_EQ(box.sum().item<float>(), f.sum().item<float>()) << "weight outside the box";
+    EXPECT_EQ(f.slice(0, 0, int64_t(scenes::kHorizon * kGrid)).max().item<float>(), 0.0f);
+    const int64_t centre_row = token(scenes::kSubjectBase - p.height / 2);
+    EXPECT_GT(f[centre_row][token(p.u)].item<float>(), 0.9f);
+    const double box_area = p.width * p.height * kGrid * kGrid;
+    EXPECT_GT(f.sum().item<double>(), 0.4 * box_area);
+    EXPECT_LT(f.sum().item<double>(), (p.width * kGrid + 1) * (p.height * kGrid + 1));
+  }
+  EXPECT_GT(subjects, kCount / 2);
+}
+
+// The weights the transformer stage adds are the weighted sum of the two shares, and none at
+// all when both weights are 0 (the loss is then the object weight's alone).
+TEST(ObjectWeights, ExtraWeightsAddTheSharesItNames) {
+  constexpr int64_t kCount = 8, kGrid = 16;
+  EXPECT_FALSE(train::extra_token_weights(0, kCount, 64, kGrid, 0, 0).defined());
+  const auto celestial = train::celestial_token_fractions(0, kCount, 64, kGrid);
+  const auto subject = train::subject_token_fractions(0, kCount, 64, kGrid);
+  EXPECT_TRUE(train::extra_token_weights(0, kCount, 64, kGrid, 5, 0).equal(5 * celestial));
+  EXPECT_TRUE(torch::allclose(train::extra_token_weights(0, kCount, 64, kGrid, 2, 3),
+                              2 * celestial + 3 * subject));
+}
+
 // The training mask: the cosine schedule masks a share cos(pi/2 * t) of the tokens, on
 // average 2/pi; object masking adds whole regions, which are then always masked.
 TEST(TokenMask, CosineShareAndForcedRegions) {

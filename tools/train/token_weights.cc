@@ -25,6 +25,11 @@ scenes::SceneAttributes without_celestial(scenes::SceneAttributes a) {
   return a.normalized();
 }
 
+scenes::SceneAttributes without_subject(scenes::SceneAttributes a) {
+  a.subject = scenes::SubjectKind::kNone;
+  return a.normalized();
+}
+
 // Clouds keep clear of the sun or moon, so the scene without it also differs where a cloud
 // would have stood: only pixels inside the disc count. The frame is square, so u and v are
 // both in image heights.
@@ -80,6 +85,23 @@ torch::Tensor object_token_fractions(uint64_t seed, int64_t count, int image_siz
 torch::Tensor celestial_token_fractions(uint64_t seed, int64_t count, int image_size,
                                         int64_t grid) {
   return differing_token_fractions(seed, count, image_size, grid, without_celestial, disc_pixels);
+}
+
+torch::Tensor subject_token_fractions(uint64_t seed, int64_t count, int image_size, int64_t grid) {
+  return differing_token_fractions(seed, count, image_size, grid, without_subject, all_pixels);
+}
+
+torch::Tensor extra_token_weights(uint64_t seed, int64_t count, int image_size, int64_t grid,
+                                  double celestial_weight, double subject_weight) {
+  torch::Tensor sum;
+  auto add = [&](double weight, auto fractions) {
+    if (weight <= 0) return;
+    auto term = weight * fractions(seed, count, image_size, grid);
+    sum = sum.defined() ? sum + term : term;
+  };
+  add(celestial_weight, celestial_token_fractions);
+  add(subject_weight, subject_token_fractions);
+  return sum;
 }
 
 }  // namespace amused::train

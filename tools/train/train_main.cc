@@ -147,7 +147,6 @@ class Trainer {
     t.image_size = static_cast<int>(configs_.image_size());
     t.bf16 = o_.bf16;
     t.object_weight = o_.object_weight;
-    t.celestial_weight = o_.celestial_weight;
     t.object_masking = o_.object_masking;
     t.object_masking_floor = o_.object_masking_floor;
     t.ground_masking = o_.ground_masking;
@@ -170,9 +169,8 @@ class Trainer {
                    std::chrono::duration<double>(Clock::now() - start).count(),
                    100.0 * t.object_fractions.mean().item<double>());
     }
-    if (o_.celestial_weight > 0)
-      t.celestial_fractions =
-          celestial_token_fractions(data.seed, data.size(), t.image_size, data.tokens.size(1));
+    t.extra_weights = extra_token_weights(data.seed, data.size(), t.image_size, data.tokens.size(1),
+                                          o_.celestial_weight, o_.subject_weight);
     TokenDataset low_res_data;
     if (o_.low_res_share > 0) {
       low_res_data = load_token_dataset(work_.tokens_at(o_.low_res_size));
@@ -183,9 +181,9 @@ class Trainer {
       if (t.object_fractions.defined())
         t.low_res.object_fractions = object_token_fractions(
             low_res_data.seed, low_res_data.size(), o_.low_res_size, low_res_data.tokens.size(1));
-      if (t.celestial_fractions.defined())
-        t.low_res.celestial_fractions = celestial_token_fractions(
-            low_res_data.seed, low_res_data.size(), o_.low_res_size, low_res_data.tokens.size(1));
+      t.low_res.extra_weights =
+          extra_token_weights(low_res_data.seed, low_res_data.size(), o_.low_res_size,
+                              low_res_data.tokens.size(1), o_.celestial_weight, o_.subject_weight);
       t.low_res_share = o_.low_res_share;
     }
     t.checkpoint_seconds = o_.checkpoint_minutes * 60.0;

@@ -57,6 +57,7 @@ options:
                            sun and moon: 1 + W * object share (default 1)
   --celestial-weight W     more on the sun or moon's own tokens: + W * their share
                            (default 5)
+  --subject-weight W       more on the subject's own tokens: + W * their share (default 0)
   --object-masking P       share of examples whose object tokens are all masked, so the
                            caption alone must say what they are (default 0.15)
   --object-masking-floor R those examples also mask at least a share R of their other
@@ -172,6 +173,8 @@ TrainOptions parse_train_options(int argc, char **argv) {
        [&](const std::string &v) { o.object_weight = number("--object-weight", v); }},
       {"--celestial-weight",
        [&](const std::string &v) { o.celestial_weight = number("--celestial-weight", v); }},
+      {"--subject-weight",
+       [&](const std::string &v) { o.subject_weight = number("--subject-weight", v); }},
       {"--checkpoint-minutes",
        [&](const std::string &v) { o.checkpoint_minutes = number("--checkpoint-minutes", v); }},
   };
@@ -217,6 +220,7 @@ TrainOptions parse_train_options(int argc, char **argv) {
   if (o.text_pretrain_minutes < 0) throw Error("--text-pretrain-minutes: must not be negative");
   if (o.object_weight < 0) throw Error("--object-weight: must not be negative");
   if (o.celestial_weight < 0) throw Error("--celestial-weight: must not be negative");
+  if (o.subject_weight < 0) throw Error("--subject-weight: must not be negative");
   if (o.vq_minutes <= 0 && o.vq_steps == 0)
     throw Error("the VQ stage needs a budget: --vq-minutes or --vq-steps");
   if (o.transformer_minutes <= 0 && o.transformer_steps == 0)

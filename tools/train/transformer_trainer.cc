@@ -169,8 +169,7 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
     const TokenDataset &set = low_res ? *o.low_res.data : data;
     const torch::Tensor &object_fractions =
         low_res ? o.low_res.object_fractions : o.object_fractions;
-    const torch::Tensor &celestial_fractions =
-        low_res ? o.low_res.celestial_fractions : o.celestial_fractions;
+    const torch::Tensor &extra_weights = low_res ? o.low_res.extra_weights : o.extra_weights;
     const int image_size = low_res ? o.low_res.image_size : o.image_size;
     const int64_t horizon_row = low_res ? o.low_res.horizon_row : o.horizon_row;
     // The losses of the two sizes differ: the average starts again at the switch.
@@ -194,8 +193,8 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
         if (o.object_masking_floor > 0) floor = chosen.to(torch::kFloat32) * o.object_masking_floor;
       }
     }
-    if (celestial_fractions.defined() && o.celestial_weight > 0) {
-      const auto extra = o.celestial_weight * celestial_fractions.index_select(0, pick);
+    if (extra_weights.defined()) {
+      const auto extra = extra_weights.index_select(0, pick);
       weights = weights.defined() ? weights + extra : 1.0 + extra;
     }
     // Draws only for the shares in use, so runs without them repeat earlier runs exactly.

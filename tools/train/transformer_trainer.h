@@ -24,7 +24,7 @@ class PinnedWeights;  // weight_init.h
 struct LowResTokens {
   const TokenDataset *data = nullptr;  // [N,h,w] grids of the smaller renders
   torch::Tensor object_fractions;      // as TransformerTrainOptions::object_fractions
-  torch::Tensor celestial_fractions;   // as TransformerTrainOptions::celestial_fractions
+  torch::Tensor extra_weights;         // as TransformerTrainOptions::extra_weights
   int image_size = 64;                 // for the micro-conditioning
   int64_t horizon_row = 0;
 };
@@ -45,10 +45,10 @@ struct TransformerTrainOptions {
   // token's loss is weighted 1 + object_weight * share.
   torch::Tensor object_fractions;
   double object_weight = 0.0;
-  // The same for the sun or moon's own tokens ([N,h,w] or undefined), on top: weighted
-  // 1 + object_weight * object share + celestial_weight * celestial share.
-  torch::Tensor celestial_fractions;
-  double celestial_weight = 0.0;
+  // Per-scene weights added on top ([N,h,w] or undefined): a masked token's loss is weighted
+  // 1 + object_weight * object share + extra weight (the sun or moon's and the subject's own
+  // tokens, token_weights.h: extra_token_weights).
+  torch::Tensor extra_weights;
   // Share of examples whose object tokens (share above kObjectTokenShare) are all masked on
   // top of the cosine mask: the model must then draw the objects a caption names from the
   // caption alone. Under random masking some of an object's tokens are nearly always visible
