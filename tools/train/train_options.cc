@@ -57,7 +57,7 @@ options:
                            sun and moon: 1 + W * object share (default 1)
   --celestial-weight W     more on the sun or moon's own tokens: + W * their share
                            (default 5)
-  --subject-weight W       more on the subject's own tokens: + W * their share (default 0)
+  --subject-weight W       more on the subject's own tokens: + W * their share (default 3)
   --object-masking P       share of examples whose object tokens are all masked, so the
                            caption alone must say what they are (default 0.15)
   --object-masking-floor R those examples also mask at least a share R of their other

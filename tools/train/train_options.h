@@ -38,7 +38,7 @@ struct TrainOptions {
   double cond_dropout = 0.1;
   double object_weight = 1.0;     // token_weights.h
   double celestial_weight = 5.0;  // token_weights.h: celestial_token_fractions
-  double subject_weight = 0.0;    // token_weights.h: subject_token_fractions
+  double subject_weight = 3.0;    // token_weights.h: subject_token_fractions
   double object_masking = 0.15;   // transformer_trainer.h
   double object_masking_floor = 0.0;
   double ground_masking = 0.25;  // transformer_trainer.h
