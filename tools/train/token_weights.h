@@ -25,7 +25,7 @@ torch::Tensor object_token_fractions(uint64_t seed, int64_t count, int image_siz
 torch::Tensor celestial_token_fractions(uint64_t seed, int64_t count, int image_size, int64_t grid);
 
 // The same for the subject alone: the share of each token's pixels that differ from the scene
-// without it. A small subject covers ~20-45 of 1024 tokens, and the shipped model at 75.4%
+// without it. A small subject covers ~20-45 of 1024 tokens, and the model before it (75.4%)
 // left out 32 of 105 small subjects (2 of 95 large ones), each costing its kind, colour,
 // place and size as well.
 torch::Tensor subject_token_fractions(uint64_t seed, int64_t count, int image_size, int64_t grid);
