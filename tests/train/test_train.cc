@@ -283,6 +283,18 @@ TEST(Replicas, AverageGradientsAndSyncWeights) {
   EXPECT_NEAR(sums[2], sums[0], 1e-3 * std::abs(sums[0]));
 }
 
+// Runs check(seed, attributes, that scene's shares) on each token-dataset scene (seed 0) of
+// per-scene token shares, with the scene's caption on every failure.
+template <typename Check>
+void for_each_token_scene(const torch::Tensor &fractions, Check check) {
+  for (int64_t i = 0; i < fractions.size(0); ++i) {
+    const uint64_t seed = train::scene_seed(0, train::DataStream::kTokenDataset, i);
+    const auto a = scenes::sample_attributes(seed, scenes::Split::kTrain);
+    SCOPED_TRACE(a.to_caption());
+    check(seed, a, fractions[i]);
+  }
+}
+
 // The object masks the transformer's loss weighting uses mark what the generator drew and
 // nothing else: bare sky-and-ground scenes are empty, the sky's top corners are empty
 // unless clouds, sun or moon are drawn, and the subject's column (scene_layout.h) holds
@@ -292,28 +304,25 @@ TEST(ObjectWeights, MarkWhatTheSceneDraws) {
   const auto fractions = train::object_token_fractions(0, kCount, 128, kGrid);
   ASSERT_EQ(fractions.sizes(), (std::vector<int64_t>{kCount, kGrid, kGrid}));
   int subjects = 0;
-  for (int64_t i = 0; i < kCount; ++i) {
-    const uint64_t seed = train::scene_seed(0, train::DataStream::kTokenDataset, i);
-    const auto a = scenes::sample_attributes(seed, scenes::Split::kTrain);
-    const auto f = fractions[i];
-    SCOPED_TRACE(a.to_caption());
-    EXPECT_GE(f.min().item<float>(), 0.0f);
-    EXPECT_LE(f.max().item<float>(), 1.0f);
-    const bool sky_objects = a.clouds || a.celestial != scenes::Celestial::kNone;
-    if (!sky_objects) {
-      EXPECT_EQ(f[0][0].item<float>(), 0.0f);
-      EXPECT_EQ(f[0][kGrid - 1].item<float>(), 0.0f);
-    }
-    if (!sky_objects && a.backdrop == scenes::Backdrop::kNone && !a.has_subject()) {
-      EXPECT_EQ(f.max().item<float>(), 0.0f);
-    }
-    if (a.has_subject()) {
-      ++subjects;
-      const auto p = scenes::subject_placement(a, seed);
-      const int64_t column = std::clamp<int64_t>(int64_t(p.u * kGrid), 0, kGrid - 1);
-      EXPECT_GT(f.slice(0, kGrid / 2).select(1, column).max().item<float>(), 0.9f);
-    }
-  }
+  for_each_token_scene(
+      fractions, [&](uint64_t seed, const scenes::SceneAttributes &a, const torch::Tensor &f) {
+        EXPECT_GE(f.min().item<float>(), 0.0f);
+        EXPECT_LE(f.max().item<float>(), 1.0f);
+        const bool sky_objects = a.clouds || a.celestial != scenes::Celestial::kNone;
+        if (!sky_objects) {
+          EXPECT_EQ(f[0][0].item<float>(), 0.0f);
+          EXPECT_EQ(f[0][kGrid - 1].item<float>(), 0.0f);
+        }
+        if (!sky_objects && a.backdrop == scenes::Backdrop::kNone && !a.has_subject()) {
+          EXPECT_EQ(f.max().item<float>(), 0.0f);
+        }
+        if (a.has_subject()) {
+          ++subjects;
+          const auto p = scenes::subject_placement(a, seed);
+          const int64_t column = std::clamp<int64_t>(int64_t(p.u * kGrid), 0, kGrid - 1);
+          EXPECT_GT(f.slice(0, kGrid / 2).select(1, column).max().item<float>(), 0.9f);
+        }
+      });
   EXPECT_GT(subjects, kCount / 2);
   const float share = fractions.mean().item<float>();
   EXPECT_GT(share, 0.05f);
@@ -329,28 +338,25 @@ TEST(ObjectWeights, CelestialMarksOnlyTheDisc) {
   const auto fractions = train::celestial_token_fractions(0, kCount, 128, kGrid);
   ASSERT_EQ(fractions.sizes(), (std::vector<int64_t>{kCount, kGrid, kGrid}));
   int discs = 0;
-  for (int64_t i = 0; i < kCount; ++i) {
-    const uint64_t seed = train::scene_seed(0, train::DataStream::kTokenDataset, i);
-    const auto a = scenes::sample_attributes(seed, scenes::Split::kTrain);
-    const auto f = fractions[i];
-    SCOPED_TRACE(a.to_caption());
-    const auto p = scenes::celestial_placement(a, seed);
-    if (!p.visible) {
-      EXPECT_EQ(f.max().item<float>(), 0.0f);
-      continue;
-    }
-    ++discs;
-    const bool low_sun = a.time == scenes::TimeOfDay::kSunset;
-    // Whole tokens in the disc's column, in its upper half (a skyline may hide the rest of a
-    // low sun).
-    const auto upper = f.slice(0, int64_t((p.v - p.radius) * kGrid), int64_t(p.v * kGrid) + 1);
-    EXPECT_GT(upper.select(1, int64_t(p.u * kGrid)).max().item<float>(), 0.9f);
-    EXPECT_EQ(f.slice(0, int64_t(scenes::kHorizon * kGrid)).max().item<float>(), 0.0f);
-    if (!low_sun) {
-      const double area = M_PI * p.radius * p.radius * kGrid * kGrid;
-      EXPECT_NEAR(f.sum().item<double>(), area, area / 3);
-    }
-  }
+  for_each_token_scene(
+      fractions, [&](uint64_t seed, const scenes::SceneAttributes &a, const torch::Tensor &f) {
+        const auto p = scenes::celestial_placement(a, seed);
+        if (!p.visible) {
+          EXPECT_EQ(f.max().item<float>(), 0.0f);
+          return;
+        }
+        ++discs;
+        const bool low_sun = a.time == scenes::TimeOfDay::kSunset;
+        // Whole tokens in the disc's column, in its upper half (a skyline may hide the rest of a
+        // low sun).
+        const auto upper = f.slice(0, int64_t((p.v - p.radius) * kGrid), int64_t(p.v * kGrid) + 1);
+        EXPECT_GT(upper.select(1, int64_t(p.u * kGrid)).max().item<float>(), 0.9f);
+        EXPECT_EQ(f.slice(0, int64_t(scenes::kHorizon * kGrid)).max().item<float>(), 0.0f);
+        if (!low_sun) {
+          const double area = M_PI * p.radius * p.radius * kGrid * kGrid;
+          EXPECT_NEAR(f.sum().item<double>(), area, area / 3);
+        }
+      });
   EXPECT_GT(discs, kCount / 4);
 }
 
@@ -364,14 +370,11 @@ TEST(ObjectWeights, SubjectMarksOnlyTheSubject) {
   const auto fractions = train::subject_token_fractions(0, kCount, 128, kGrid);
   ASSERT_EQ(fractions.sizes(), (std::vector<int64_t>{kCount, kGrid, kGrid}));
   int subjects = 0;
-  for (int64_t i = 0; i < kCount; ++i) {
-    const uint64_t seed = train::scene_seed(0, train::DataStream::kTokenDataset, i);
-    const auto a = scenes::sample_attributes(seed, scenes::Split::kTrain);
-    const auto f = fractions[i];
-    SCOPED_TRACE(a.to_caption());
+  for_each_token_scene(fractions, [&](uint64_t seed, const scenes::SceneAttributes &a,
+                                      const torch::Tensor &f) {
     if (!a.has_subject()) {
       EXPECT_EQ(f.max().item<float>(), 0.0f);
-      continue;
+      return;
     }
     ++subjects;
     const auto p = scenes::subject_placement(a, seed);
@@ -387,7 +390,7 @@ TEST(ObjectWeights, SubjectMarksOnlyTheSubject) {
     const double box_area = p.width * p.height * kGrid * kGrid;
     EXPECT_GT(f.sum().item<double>(), 0.4 * box_area);
     EXPECT_LT(f.sum().item<double>(), (p.width * kGrid + 1) * (p.height * kGrid + 1));
-  }
+  });
   EXPECT_GT(subjects, kCount / 2);
 }
 
