@@ -398,12 +398,52 @@ TEST(ObjectWeights, SubjectMarksOnlyTheSubject) {
 // all when both weights are 0 (the loss is then the object weight's alone).
 TEST(ObjectWeights, ExtraWeightsAddTheSharesItNames) {
   constexpr int64_t kCount = 8, kGrid = 16;
-  EXPECT_FALSE(train::extra_token_weights(0, kCount, 64, kGrid, 0, 0).defined());
+  auto extra = [&](double celestial, double subject, int64_t reach = 0) {
+    return train::extra_token_weights(0, kCount, 64, kGrid, {celestial, subject, reach});
+  };
+  EXPECT_FALSE(extra(0, 0).defined());
+  EXPECT_FALSE(extra(0, 0, 2).defined());
   const auto celestial = train::celestial_token_fractions(0, kCount, 64, kGrid);
   const auto subject = train::subject_token_fractions(0, kCount, 64, kGrid);
-  EXPECT_TRUE(train::extra_token_weights(0, kCount, 64, kGrid, 5, 0).equal(5 * celestial));
-  EXPECT_TRUE(torch::allclose(train::extra_token_weights(0, kCount, 64, kGrid, 2, 3),
-                              2 * celestial + 3 * subject));
+  EXPECT_TRUE(extra(5, 0).equal(5 * celestial));
+  EXPECT_TRUE(torch::allclose(extra(2, 3), 2 * celestial + 3 * subject));
+  EXPECT_TRUE(torch::allclose(extra(2, 3, 1), 2 * celestial + 3 * train::grown_shares(subject, 1)));
+}
+
+// With a reach, the subject's weight also covers the ground around it, by the reach in
+// every direction: along the row through its middle, the weighted run is the subject's
+// width plus twice the reach (within the rim's token), the tokens just outside the reach
+// are not weighted, and the subject's own tokens keep their share.
+TEST(ObjectWeights, SubjectReachCoversTheGroundAroundIt) {
+  constexpr int64_t kCount = 48, kGrid = 32, kReach = 2;
+  const auto shares = train::subject_token_fractions(0, kCount, 128, kGrid);
+  const auto grown = train::grown_shares(shares, kReach);
+  ASSERT_EQ(grown.sizes(), shares.sizes());
+  EXPECT_TRUE(grown.ge(shares).all().item<bool>());
+  EXPECT_TRUE(train::grown_shares(shares, 0).equal(shares));
+  int subjects = 0;
+  for_each_token_scene(
+      grown, [&](uint64_t seed, const scenes::SceneAttributes &a, const torch::Tensor &g) {
+        if (!a.has_subject()) {
+          EXPECT_EQ(g.max().item<float>(), 0.0f);
+          return;
+        }
+        ++subjects;
+        const auto p = scenes::subject_placement(a, seed);
+        const int64_t row = int64_t((scenes::kSubjectBase - p.height / 2) * kGrid);
+        const auto weighted = g[row].gt(0.5f).nonzero().flatten();
+        ASSERT_GT(weighted.numel(), 0);
+        const int64_t first = weighted.min().item<int64_t>(), last = weighted.max().item<int64_t>();
+        EXPECT_EQ(last - first + 1, weighted.numel()) << "one run along the row";
+        const double width = p.width * kGrid + 2 * kReach;
+        EXPECT_NEAR(double(last - first + 1), width, 1.5);
+        // Three tokens beyond the box's sides (the rim's token and the reach) nothing is weighted.
+        const int64_t left_clear = int64_t((p.u - p.width / 2) * kGrid) - kReach - 2;
+        const int64_t right_clear = int64_t((p.u + p.width / 2) * kGrid) + kReach + 2;
+        if (left_clear >= 0) EXPECT_EQ(g.select(1, left_clear).max().item<float>(), 0.0f);
+        if (right_clear < kGrid) EXPECT_EQ(g.select(1, right_clear).max().item<float>(), 0.0f);
+      });
+  EXPECT_GT(subjects, kCount / 2);
 }
 
 // The training mask: the cosine schedule masks a share cos(pi/2 * t) of the tokens, on

@@ -91,16 +91,21 @@ torch::Tensor subject_token_fractions(uint64_t seed, int64_t count, int image_si
   return differing_token_fractions(seed, count, image_size, grid, without_subject, all_pixels);
 }
 
+torch::Tensor grown_shares(const torch::Tensor &shares, int64_t reach) {
+  if (reach <= 0) return shares;
+  return torch::max_pool2d(shares.unsqueeze(1), 2 * reach + 1, 1, reach).squeeze(1);
+}
+
 torch::Tensor extra_token_weights(uint64_t seed, int64_t count, int image_size, int64_t grid,
-                                  double celestial_weight, double subject_weight) {
+                                  const ExtraTokenWeights &w) {
   torch::Tensor sum;
-  auto add = [&](double weight, auto fractions) {
-    if (weight <= 0) return;
-    auto term = weight * fractions(seed, count, image_size, grid);
-    sum = sum.defined() ? sum + term : term;
+  auto add = [&](double weight, const torch::Tensor &shares) {
+    sum = sum.defined() ? sum + weight * shares : weight * shares;
   };
-  add(celestial_weight, celestial_token_fractions);
-  add(subject_weight, subject_token_fractions);
+  if (w.celestial > 0) add(w.celestial, celestial_token_fractions(seed, count, image_size, grid));
+  if (w.subject > 0)
+    add(w.subject,
+        grown_shares(subject_token_fractions(seed, count, image_size, grid), w.subject_reach));
   return sum;
 }
 

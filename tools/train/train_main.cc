@@ -169,8 +169,9 @@ class Trainer {
                    std::chrono::duration<double>(Clock::now() - start).count(),
                    100.0 * t.object_fractions.mean().item<double>());
     }
-    t.extra_weights = extra_token_weights(data.seed, data.size(), t.image_size, data.tokens.size(1),
-                                          o_.celestial_weight, o_.subject_weight);
+    const ExtraTokenWeights extra{o_.celestial_weight, o_.subject_weight, o_.subject_reach};
+    t.extra_weights =
+        extra_token_weights(data.seed, data.size(), t.image_size, data.tokens.size(1), extra);
     TokenDataset low_res_data;
     if (o_.low_res_share > 0) {
       low_res_data = load_token_dataset(work_.tokens_at(o_.low_res_size));
@@ -183,7 +184,7 @@ class Trainer {
             low_res_data.seed, low_res_data.size(), o_.low_res_size, low_res_data.tokens.size(1));
       t.low_res.extra_weights =
           extra_token_weights(low_res_data.seed, low_res_data.size(), o_.low_res_size,
-                              low_res_data.tokens.size(1), o_.celestial_weight, o_.subject_weight);
+                              low_res_data.tokens.size(1), extra);
       t.low_res_share = o_.low_res_share;
     }
     t.checkpoint_seconds = o_.checkpoint_minutes * 60.0;

@@ -58,6 +58,8 @@ options:
   --celestial-weight W     more on the sun or moon's own tokens: + W * their share
                            (default 5)
   --subject-weight W       more on the subject's own tokens: + W * their share (default 3)
+  --subject-reach N        ... and on the tokens within N of them, so that the weight does
+                           not depend on the target and the outline is not grown (default 0)
   --object-masking P       share of examples whose object tokens are all masked, so the
                            caption alone must say what they are (default 0.15)
   --object-masking-floor R those examples also mask at least a share R of their other
@@ -175,6 +177,8 @@ TrainOptions parse_train_options(int argc, char **argv) {
        [&](const std::string &v) { o.celestial_weight = number("--celestial-weight", v); }},
       {"--subject-weight",
        [&](const std::string &v) { o.subject_weight = number("--subject-weight", v); }},
+      {"--subject-reach",
+       [&](const std::string &v) { o.subject_reach = integer("--subject-reach", v); }},
       {"--checkpoint-minutes",
        [&](const std::string &v) { o.checkpoint_minutes = number("--checkpoint-minutes", v); }},
   };

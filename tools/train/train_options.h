@@ -39,6 +39,7 @@ struct TrainOptions {
   double object_weight = 1.0;     // token_weights.h
   double celestial_weight = 5.0;  // token_weights.h: celestial_token_fractions
   double subject_weight = 3.0;    // token_weights.h: subject_token_fractions
+  int64_t subject_reach = 0;      // token_weights.h: grown_shares
   double object_masking = 0.15;   // transformer_trainer.h
   double object_masking_floor = 0.0;
   double ground_masking = 0.25;  // transformer_trainer.h
