@@ -687,6 +687,17 @@ TEST(TrainOptions, DefaultsAreTheShippedRecipe) {
   EXPECT_EQ(off.ground_masking, 0.0);
   EXPECT_TRUE(parse({"transformer", "--no-position-channels", "--pin-position-channels"})
                   .pin_position_channels);
+  // The subject weight covers the subject's own tokens unless a reach is asked for.
+  EXPECT_EQ(defaults.subject_reach, 0);
+  EXPECT_EQ(parse({"transformer", "--subject-reach", "2"}).subject_reach, 2);
+  for (const char *bad : {"1.5", "-1", "two"}) {
+    try {
+      parse({"transformer", "--subject-reach", bad});
+      ADD_FAILURE() << "--subject-reach " << bad << " accepted";
+    } catch (const Error &e) {
+      EXPECT_NE(std::string(e.what()).find("--subject-reach"), std::string::npos) << e.what();
+    }
+  }
 }
 
 // What a run that must be refused prints; the exit code must be 1.
