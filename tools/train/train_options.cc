@@ -59,7 +59,7 @@ options:
                            (default 5)
   --subject-weight W       more on the subject's own tokens: + W * their share (default 3)
   --subject-reach N        ... and on the tokens within N of them, so that the weight does
-                           not depend on the target and the outline is not grown (default 0)
+                           not depend on the target (default 0)
   --object-masking P       share of examples whose object tokens are all masked, so the
                            caption alone must say what they are (default 0.15)
   --object-masking-floor R those examples also mask at least a share R of their other
