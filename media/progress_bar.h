@@ -19,11 +19,11 @@
 namespace amused::media {
 
 struct ProgressBarOptions {
-  std::string unit = "it";        // "frame", "step": used in the rate
-  std::FILE *stream = stderr;     // where the bar is drawn
-  int interactive = -1;           // 1 = redraw with '\r', 0 = sparse lines, -1 = isatty(stream)
-  int width = 0;                  // line width; 0 = the terminal's, or 80
-  std::function<double()> clock;  // seconds, monotonic; empty = steady_clock (tests inject)
+  std::string unit = "it";          // "frame", "step": used in the rate
+  std::FILE *stream = stderr;       // where the bar is drawn
+  int interactive = -1;             // 1 = redraw with '\r', 0 = sparse lines, -1 = isatty(stream)
+  int width = 0;                    // line width; 0 = the terminal's, or 80
+  std::function<double()> clock{};  // seconds, monotonic; empty = steady_clock (tests inject)
 };
 
 // One rendered line without '\r' or newline; `total` 0 means unknown (no bar, no ETA).

@@ -102,7 +102,9 @@ TEST(VideoPan, SharedRegionErrorFarBelowIndependentFrames) {
     double sum = 0;
     for (int k = 1; k < 8; ++k) {
       Frame f = session.generate_next(p);
-      if (reuse) EXPECT_EQ(f.stats.camera_x, static_cast<int64_t>(std::floor(3.0 * k)));
+      if (reuse) {
+        EXPECT_EQ(f.stats.camera_x, static_cast<int64_t>(std::floor(3.0 * k)));
+      }
       sum += video::shared_region_error(
           previous.image, f.image, static_cast<int>(f.stats.camera_x - previous.stats.camera_x), 0);
       previous = f;

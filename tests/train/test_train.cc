@@ -440,8 +440,12 @@ TEST(ObjectWeights, SubjectReachCoversTheGroundAroundIt) {
         // Three tokens beyond the box's sides (the rim's token and the reach) nothing is weighted.
         const int64_t left_clear = int64_t((p.u - p.width / 2) * kGrid) - kReach - 2;
         const int64_t right_clear = int64_t((p.u + p.width / 2) * kGrid) + kReach + 2;
-        if (left_clear >= 0) EXPECT_EQ(g.select(1, left_clear).max().item<float>(), 0.0f);
-        if (right_clear < kGrid) EXPECT_EQ(g.select(1, right_clear).max().item<float>(), 0.0f);
+        if (left_clear >= 0) {
+          EXPECT_EQ(g.select(1, left_clear).max().item<float>(), 0.0f);
+        }
+        if (right_clear < kGrid) {
+          EXPECT_EQ(g.select(1, right_clear).max().item<float>(), 0.0f);
+        }
       });
   EXPECT_GT(subjects, kCount / 2);
 }

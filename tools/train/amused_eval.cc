@@ -111,7 +111,7 @@ void write_dump(const train::AdherenceResult &adherence, const std::filesystem::
          "\tground_distance\n";
   for (size_t i = 0; i < adherence.samples.size(); ++i) {
     const auto &s = adherence.samples[i];
-    char name[16];
+    char name[32];
     std::snprintf(name, sizeof name, "%03zu.png", i);
     media::write_png(dir / name, s.image);
     const auto m = scenes::measure_scene(s.image);

@@ -35,8 +35,9 @@ torch::Tensor subject_token_fractions(uint64_t seed, int64_t count, int image_si
 // prediction toward it (a subject token weighing 5 against 1 for the ground beside it), and
 // the shipped model's outlines look grown (small subjects drawn large, 38 of 105; bottles,
 // 2.8x taller than wide, come out ~1.5x, read as boxes). A weight on the subject and the
-// ground around it alike does not depend on the target. Not yet shown to help: reach 2,
-// tried only together with a fixed place for the sun or moon, gave 64.8% (README).
+// ground around it alike does not depend on the target. Not shown to help: reach 2 gave
+// 66.5% alone and 64.8% with a fixed place for the sun or moon, and both runs lost the place
+// word's binding (position 25%; README), so the default is 0.
 torch::Tensor grown_shares(const torch::Tensor &shares, int64_t reach);
 
 // The weights the transformer stage adds on top of the object weight.

@@ -27,9 +27,10 @@ void init_convolutions_fan_in(torch::nn::Module &root, uint64_t seed) {
 void PinnedWeights::pin(const torch::Tensor &param, at::ArrayRef<at::indexing::TensorIndex> index) {
   auto it = std::find_if(entries_.begin(), entries_.end(),
                          [&](const Entry &e) { return e.param.is_same(param); });
-  Entry &e = it != entries_.end()
-                 ? *it
-                 : entries_.emplace_back(Entry{param, torch::zeros(param.sizes(), torch::kBool)});
+  Entry &e =
+      it != entries_.end()
+          ? *it
+          : entries_.emplace_back(Entry{param, torch::zeros(param.sizes(), torch::kBool), {}});
   e.mask.index_put_(index, true);
 }
 
