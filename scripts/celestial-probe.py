@@ -14,18 +14,11 @@ Runs the reference implementation (diffusers v0.27.2) on a model folder; no netw
     HF_HUB_OFFLINE=1 PYTHONPATH=<reference site-packages> /usr/bin/python3 \
         scripts/celestial-probe.py models/amused-default
 """
-import importlib.util
-import os
 import sys
 
 import torch
-from diffusers import AmusedPipeline
 
-_spec = importlib.util.spec_from_file_location(
-    "position_probe", os.path.join(os.path.dirname(os.path.abspath(__file__)), "position-probe.py"))
-position_probe = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(position_probe)  # also makes the slow tokenizer loadable
-first_step_probs = position_probe.first_step_probs
+from first_step import first_step_probs, load_pipeline
 
 SKY_ROWS = slice(2, 8)
 # The generator's disc (tools/train/scene_layout.cc: a daytime sun stands at v 0.12-0.14
@@ -63,7 +56,7 @@ def disc_codes(pipe, sky_probs, body):
 @torch.no_grad()
 def main(model_dir):
     torch.set_num_threads(1)
-    pipe = AmusedPipeline.from_pretrained(model_dir, variant="fp16", torch_dtype=torch.float32)
+    pipe = load_pipeline(model_dir)
     for body, sky in [("sun", "daytime"), ("moon", "night")]:
         text = f"a large red box in the middle on a field under a {sky} sky with hills"
         plain = first_step_probs(pipe, text)

@@ -16,18 +16,11 @@ Runs the reference implementation (diffusers v0.27.2) on a model folder; no netw
     HF_HUB_OFFLINE=1 PYTHONPATH=<reference site-packages> /usr/bin/python3 \
         scripts/kind-probe.py models/amused-default
 """
-import importlib.util
-import os
 import sys
 
 import torch
-from diffusers import AmusedPipeline
 
-_spec = importlib.util.spec_from_file_location(
-    "position_probe", os.path.join(os.path.dirname(os.path.abspath(__file__)), "position-probe.py"))
-position_probe = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(position_probe)  # also makes the slow tokenizer loadable
-first_step_probs = position_probe.first_step_probs
+from first_step import first_step_probs, load_pipeline
 
 KINDS = {"bottle": (0.36, 1.0), "box": (1.0, 0.9), "ball": (1.0, 1.0), "car": (1.0, 0.5)}
 SCENE = "a {} {} {} in the middle on a field under a daytime sky"
@@ -49,7 +42,7 @@ def extent(tv):
 @torch.no_grad()
 def main(model_dir):
     torch.set_num_threads(2)
-    pipe = AmusedPipeline.from_pretrained(model_dir, variant="fp16", torch_dtype=torch.float32)
+    pipe = load_pipeline(model_dir)
     base = first_step_probs(pipe, "a field under a daytime sky")
     n = base.shape[-1]
     print("| caption | moved region, columns x rows | drawn box, columns x rows |")

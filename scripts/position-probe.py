@@ -21,32 +21,8 @@ Runs the reference implementation (diffusers v0.27.2) on a model folder; no netw
 import sys
 
 import torch
-from diffusers import AmusedPipeline
-import transformers.tokenization_utils_base as tub
 
-# transformers 4.38 without `tokenizers`: the fallback AddedToken is unhashable (as in
-# tests/data/amused-default-golden/make_golden.py).
-_added = tub.AddedToken
-_added.__hash__ = lambda self: hash(self.content)
-_added.__eq__ = lambda self, o: isinstance(o, _added) and self.content == o.content
-if not hasattr(_added, "__setstate__"):
-    _added.__setstate__ = lambda self, state: self.__dict__.update(state)
-
-
-def first_step_probs(pipe, prompt):
-    tok, te, tr = pipe.tokenizer, pipe.text_encoder, pipe.transformer
-    ids = tok([prompt], padding="max_length", max_length=tok.model_max_length,
-              truncation=True, return_tensors="pt").input_ids
-    out = te(ids, output_hidden_states=True, return_dict=True)
-    n = tr.config.sample_size
-    masked = torch.full((1, n, n), tr.config.vocab_size - 1)
-    size = float(n * pipe.vae_scale_factor)
-    micro = torch.tensor([[size, size, 0.0, 0.0, 6.0]])
-    logits = tr(masked, micro_conds=micro, pooled_text_emb=out.text_embeds,
-                encoder_hidden_states=out.hidden_states[-2])
-    return logits[0].softmax(0)  # [codes, rows, cols]
-
-
+from first_step import first_step_probs, load_pipeline
 def tv_by_thirds(p, q):
     """Total-variation distance per column over the lower half, averaged per third."""
     n = p.shape[-1]
@@ -61,7 +37,7 @@ def row(label, thirds):
 @torch.no_grad()
 def main(model_dir):
     torch.set_num_threads(1)
-    pipe = AmusedPipeline.from_pretrained(model_dir, variant="fp16", torch_dtype=torch.float32)
+    pipe = load_pipeline(model_dir)
     print("| caption (left / right) | TV left third | middle | right third |")
     print("|---|---|---|---|")
     text = "a {} at the {} on a field under a daytime sky"
