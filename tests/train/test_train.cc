@@ -691,6 +691,12 @@ TEST(TrainOptions, DefaultsAreTheShippedRecipe) {
   EXPECT_EQ(off.ground_masking, 0.0);
   EXPECT_TRUE(parse({"transformer", "--no-position-channels", "--pin-position-channels"})
                   .pin_position_channels);
+  // The text encoder and U-ViT stage draws from --seed + 1 unless told.
+  EXPECT_EQ(defaults.text_and_transformer_seed(), 1u);
+  EXPECT_EQ(parse({"transformer", "--seed", "4"}).text_and_transformer_seed(), 5u);
+  EXPECT_EQ(
+      parse({"transformer", "--seed", "4", "--transformer-seed", "0"}).text_and_transformer_seed(),
+      0u);
   // The subject weight covers the subject's own tokens unless a reach is asked for.
   EXPECT_EQ(defaults.subject_reach, 0);
   EXPECT_EQ(parse({"transformer", "--subject-reach", "2"}).subject_reach, 2);
@@ -803,6 +809,42 @@ TEST(TinyTraining, VqFromKeepsAnExportedVq) {
   const std::string stage_refused = run_train_refused(vq_stage);
   EXPECT_NE(stage_refused.find("--vq-from: stage vq trains the VQ"), std::string::npos)
       << stage_refused;
+}
+
+// The text encoder and U-ViT start from --transformer-seed (default --seed + 1), exactly as
+// Model::create with that seed starts them, whatever --seed the VQ stages use: the shipped
+// model's U-ViT stage ran with seed 1 on the VQ and tokens of seed 0 (README).
+TEST(TinyTraining, TransformerSeedStartsTheTextEncoderAndUVit) {
+  TempDir tmp;
+  const fs::path source = tmp.path() / "source";
+  tiny_model(tmp.path() / "vq", 9)->save(source);
+  // Without a transformer checkpoint, export writes the initial weights.
+  auto initial = [&](const std::string &name, std::vector<std::string> seeds) {
+    const fs::path out = tmp.path() / name;
+    auto args = tiny_run_args("export", (tmp.path() / ("work-" + name)).string(), out.string());
+    args.insert(args.end(), {"--vq-from", source.string(), "--fp32"});
+    args.insert(args.end(), seeds.begin(), seeds.end());
+    EXPECT_EQ(run_train(args), 0);
+    return load_model(out);
+  };
+  const auto by_default = initial("default", {});
+  const auto same_stage_seed = initial("same", {"--seed", "5", "--transformer-seed", "1"});
+  const auto other_stage_seed = initial("other", {"--transformer-seed", "2"});
+  auto equal = [](const torch::nn::Module &a, const torch::nn::Module &b) {
+    auto theirs = b.named_parameters();
+    for (const auto &p : a.named_parameters())
+      if (!torch::equal(p.value(), theirs[p.key()])) return false;
+    return true;
+  };
+  EXPECT_TRUE(equal(*by_default->text_encoder(), *same_stage_seed->text_encoder()));
+  EXPECT_TRUE(equal(*by_default->transformer(), *same_stage_seed->transformer()));
+  EXPECT_FALSE(equal(*by_default->text_encoder(), *other_stage_seed->text_encoder()));
+  EXPECT_FALSE(equal(*by_default->transformer(), *other_stage_seed->transformer()));
+
+  auto created = tiny_model(tmp.path() / "created", 1);
+  train::seed_position_channels(created->transformer());
+  EXPECT_TRUE(equal(*by_default->text_encoder(), *created->text_encoder()));
+  EXPECT_TRUE(equal(*by_default->transformer(), *created->transformer()));
 }
 
 // A token dataset remembers which VQ encoded it: the transformer stage refuses tokens.pt

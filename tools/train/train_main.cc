@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "engine/amused.h"
+#include "engine/nn/layers.h"
 #include "engine/pipeline/model.h"
 #include "tools/train/decoder_trainer.h"
 #include "tools/train/model_configs.h"
@@ -95,6 +96,10 @@ class Trainer {
                            configs_.scheduler, o_.seed);
     model_->set_generation_defaults(configs_.generation);
     init_convolutions_fan_in(*model_->vqvae(), o_.seed + 3);
+    // As Model::create(stage seed) would start them, with the VQ still from --seed.
+    const uint64_t stage_seed = o_.text_and_transformer_seed();
+    nn::init_parameters(*model_->text_encoder(), 0.02, stage_seed);
+    nn::init_parameters(*model_->transformer(), 0.02, stage_seed + 1);
     if (o_.position_channels)
       seed_position_channels(model_->transformer(), o_.pin_position_channels ? &pinned_ : nullptr);
     if (!pinned_.empty())
@@ -139,7 +144,7 @@ class Trainer {
     const auto data = load_token_dataset(work_.tokens());
     check_tokens_match_vq(data, work_.tokens());
     TransformerTrainOptions t;
-    t.seed = o_.seed;
+    t.seed = o_.text_and_transformer_seed();
     t.budget = {o_.transformer_steps, o_.transformer_minutes * 60.0};
     t.batch = o_.batch;
     t.lr.peak = o_.lr;
@@ -198,7 +203,7 @@ class Trainer {
 
   void pretrain_text() {
     TextPretrainOptions p;
-    p.seed = o_.seed;
+    p.seed = o_.text_and_transformer_seed();
     p.budget = {o_.text_pretrain_steps, o_.text_pretrain_minutes * 60.0};
     p.quiet = o_.quiet;
     const auto r = pretrain_text_encoder(model_->text_encoder(), model_->tokenizer(), p);

@@ -29,7 +29,9 @@ options:
                            build folder of tools/train)
   --out DIR                export folder (default: models/amused-default in the source tree)
   --resume                 continue each stage from its checkpoint in --work
-  --seed N                 (default 0)
+  --seed N                 the VQ, tokens and decoder stages (default 0)
+  --transformer-seed N     the text encoder's and U-ViT's initial weights and the
+                           transformer stage's draws (default: --seed + 1)
   --threads N              libtorch threads (default: all cores)
   --preset default|tiny    model size (tiny: for tests)
   --fsq L1,L2,...|none     VQ codebook as an FSQ grid with these levels (default: the
@@ -135,6 +137,8 @@ TrainOptions parse_train_options(int argc, char **argv) {
       {"--text-layers",
        [&](const std::string &v) { o.text_layers = int(integer("--text-layers", v)); }},
       {"--seed", [&](const std::string &v) { o.seed = integer("--seed", v); }},
+      {"--transformer-seed",
+       [&](const std::string &v) { o.transformer_seed = integer("--transformer-seed", v); }},
       {"--threads", [&](const std::string &v) { o.threads = int(integer("--threads", v)); }},
       {"--vq-minutes", [&](const std::string &v) { o.vq_minutes = number("--vq-minutes", v); }},
       {"--vq-steps", [&](const std::string &v) { o.vq_steps = integer("--vq-steps", v); }},
