@@ -943,8 +943,8 @@ TEST(ShippedModel, FollowsHeldoutPrompts) {
   const auto r = train::prompt_adherence(*model, a);  // at the model's own guidance
   const auto baseline = train::prompt_ignoring_baseline(a.count, 128);
   // On these 32 prompts the shipped model scores 80.3% (257/320) against the baseline's
-  // 38.1% (the model before it, 76.2%). The bar, 58.1%, is above the model two before it, whose
-  // text encoder trained jointly from random weights (55.6% here, 57.7% on 200 prompts). 32 prompts
+  // 38.1% (the model before it, 76.2%). The bar, 58.1%, is above the last model whose text
+  // encoder trained jointly from random weights (55.6% here, 57.7% on 200 prompts). 32 prompts
   // rather than 16, so that one attribute read differently on another processor does not decide it.
   EXPECT_GT(r.fraction(), baseline.fraction() + 0.20)
       << r.correct << "/" << r.checked << " against " << baseline.correct << "/"
