@@ -710,6 +710,38 @@ TEST(TrainOptions, DefaultsAreTheShippedRecipe) {
   }
 }
 
+// `amused train all` ends within --total-minutes (default 89) however long the VQ and token
+// stages took: the transformer gets what is left after the text pretraining, the decoder
+// stage and a minute for setup and export, up to its own budget. Other stages keep theirs.
+TEST(TrainOptions, TotalMinutesShortensOnlyTheTransformer) {
+  auto parse = [](std::vector<std::string> args) {
+    return with_command_line(std::move(args), train::parse_train_options);
+  };
+  const auto all = parse({"all"});
+  EXPECT_EQ(all.total_minutes, 89.0);
+  // VQ 22 and tokens 4.2 minutes (a fast hour): 55.8 left, so the full 53.
+  EXPECT_DOUBLE_EQ(train::transformer_minutes_within_total(all, 26.2), 53.0);
+  // Tokens 12 minutes (a slow hour): 89 - 34 - 2 - 4 - 1.
+  EXPECT_DOUBLE_EQ(train::transformer_minutes_within_total(all, 34.0), 48.0);
+  // Never 0, which the stage would read as no limit at all.
+  EXPECT_DOUBLE_EQ(train::transformer_minutes_within_total(all, 120.0), 1.0);
+  EXPECT_DOUBLE_EQ(train::transformer_minutes_within_total(parse({"transformer"}), 34.0), 53.0);
+  EXPECT_DOUBLE_EQ(
+      train::transformer_minutes_within_total(parse({"all", "--total-minutes", "0"}), 34.0), 53.0);
+  EXPECT_DOUBLE_EQ(train::transformer_minutes_within_total(
+                       parse({"all", "--total-minutes", "120", "--decoder-minutes", "10"}), 34.0),
+                   53.0);
+  EXPECT_DOUBLE_EQ(train::transformer_minutes_within_total(
+                       parse({"all", "--total-minutes", "80", "--decoder-minutes", "10"}), 24.0),
+                   43.0);
+  try {
+    parse({"all", "--total-minutes", "soon"});
+    ADD_FAILURE() << "--total-minutes soon accepted";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("--total-minutes"), std::string::npos) << e.what();
+  }
+}
+
 // What a run that must be refused prints; the exit code must be 1.
 std::string run_train_refused(const std::vector<std::string> &args) {
   testing::internal::CaptureStderr();

@@ -87,8 +87,8 @@ ModelConfigs configs_for(const TrainOptions &o) {
 
 class Trainer {
  public:
-  explicit Trainer(TrainOptions options)
-      : o_(std::move(options)), work_{o_.work}, configs_(configs_for(o_)) {
+  Trainer(TrainOptions options, Clock::time_point run_start)
+      : o_(std::move(options)), work_{o_.work}, configs_(configs_for(o_)), run_start_(run_start) {
     fs::create_directories(work_.dir);
     if (!fs::exists(work_.tokenizer() / "vocab.json"))
       copy_tokenizer(o_.tokenizer, work_.tokenizer());
@@ -145,7 +145,14 @@ class Trainer {
     check_tokens_match_vq(data, work_.tokens());
     TransformerTrainOptions t;
     t.seed = o_.text_and_transformer_seed();
-    t.budget = {o_.transformer_steps, o_.transformer_minutes * 60.0};
+    const double minutes = transformer_minutes_within_total(
+        o_, std::chrono::duration<double>(Clock::now() - run_start_).count() / 60.0);
+    if (minutes < o_.transformer_minutes)
+      std::fprintf(stderr,
+                   "transformer: %.1f of its %.1f minutes, to end the run within "
+                   "--total-minutes %g\n",
+                   minutes, o_.transformer_minutes, o_.total_minutes);
+    t.budget = {o_.transformer_steps, minutes * 60.0};
     t.batch = o_.batch;
     t.lr.peak = o_.lr;
     t.cond_dropout = o_.cond_dropout;
@@ -341,6 +348,7 @@ class Trainer {
   TrainOptions o_;
   WorkFiles work_;
   ModelConfigs configs_;
+  Clock::time_point run_start_;
   std::shared_ptr<Model> model_;
   PinnedWeights pinned_;  // empty unless --pin-position-channels
   bool vq_loaded_ = false;
@@ -360,7 +368,7 @@ int train_main(int argc, char **argv) {
                             w.transformer_checkpoint(), w.decoder_checkpoint()})
         fs::remove(f);
     }
-    Trainer trainer(o);
+    Trainer trainer(o, start);
     if (o.stage == "vq" || o.stage == "all") trainer.vq();
     if (o.stage == "tokens" || o.stage == "all") trainer.tokens();
     if (o.stage == "transformer" || o.stage == "all") trainer.transformer();

@@ -1,5 +1,6 @@
 #include "tools/train/train_options.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -88,6 +89,9 @@ options:
                            exported model folder, e.g. models/amused-default, instead of
                            --work's checkpoints: stages tokens, transformer and export
                            retrain the text encoder and transformer on that VQ
+  --total-minutes M        stage all: shorten the transformer's budget when the stages
+                           before it ran long, so that the whole run ends within M
+                           minutes (default 89; 0: no limit)
   --checkpoint-minutes M   between checkpoints (default 4)
   --fp32                   export fp32 weights (default: fp16 variant files)
   --quiet                  no progress lines
@@ -183,6 +187,8 @@ TrainOptions parse_train_options(int argc, char **argv) {
        [&](const std::string &v) { o.subject_weight = number("--subject-weight", v); }},
       {"--subject-reach",
        [&](const std::string &v) { o.subject_reach = integer("--subject-reach", v); }},
+      {"--total-minutes",
+       [&](const std::string &v) { o.total_minutes = number("--total-minutes", v); }},
       {"--checkpoint-minutes",
        [&](const std::string &v) { o.checkpoint_minutes = number("--checkpoint-minutes", v); }},
   };
@@ -235,6 +241,16 @@ TrainOptions parse_train_options(int argc, char **argv) {
     throw Error(
         "the transformer stage needs a budget: --transformer-minutes or --transformer-steps");
   return o;
+}
+
+double transformer_minutes_within_total(const TrainOptions &o, double elapsed_minutes) {
+  if (o.stage != "all" || o.total_minutes <= 0) return o.transformer_minutes;
+  constexpr double kSetupAndExportMinutes = 1.0;
+  const double left = o.total_minutes - elapsed_minutes - o.text_pretrain_minutes -
+                      o.decoder_minutes - kSetupAndExportMinutes;
+  const double budget = std::min(o.transformer_minutes, left);
+  // 0 would mean "no time limit" to the stage.
+  return std::max(budget, 1.0);
 }
 
 }  // namespace amused::train

@@ -66,6 +66,11 @@ struct TrainOptions {
   double decoder_minutes = 4;
   int64_t decoder_steps = 0;
 
+  // Stage `all`: the transformer's time budget shrinks when the stages before it ran long
+  // (the token dataset takes 4 to 12 minutes on the same machine), so that the whole
+  // retraining ends within this many minutes; 0 = no limit.
+  double total_minutes = 89;
+
   double checkpoint_minutes = 4;
   bool fp16_export = true;
 };
@@ -73,6 +78,11 @@ struct TrainOptions {
 // Parses argv (argv[1] is the stage). Prints usage and exits on --help; throws
 // amused::Error on bad arguments.
 TrainOptions parse_train_options(int argc, char **argv);
+
+// The transformer stage's time budget in minutes, `elapsed_minutes` into the run: its own
+// budget, or under stage `all` with a total, what the total leaves after the text
+// pretraining, the decoder stage and a minute for setup and export (at least one minute).
+double transformer_minutes_within_total(const TrainOptions &o, double elapsed_minutes);
 
 std::string train_usage();
 
