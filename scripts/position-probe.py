@@ -23,6 +23,8 @@ import sys
 import torch
 
 from first_step import first_step_probs, load_pipeline
+
+
 def tv_by_thirds(p, q):
     """Total-variation distance per column over the lower half, averaged per third."""
     n = p.shape[-1]
