@@ -84,7 +84,22 @@ std::shared_ptr<const Model> load_model(const std::filesystem::path &dir,
 // Sets libtorch's intra-op thread count for the process (0 = every core). Loading a model
 // uses every core unless OMP_NUM_THREADS or this call chose otherwise.
 void set_num_threads(int threads);
-void use_all_cores_by_default();
+// What loading or creating a model does first, once per process: every core (as above), and
+// libtorch's CPU tensors from the recycling allocator (util/recycling_allocator.h): large
+// blocks are kept when freed and handed out again, instead of the kernel mapping and zeroing
+// them anew every step. It holds at most a quarter of the machine's memory, or
+// AMUSED_CPU_CACHE_MB megabytes (0 turns it off).
+void use_runtime_defaults();
+
+struct RecyclingStats {
+  size_t reused = 0;        // large allocations served from the cache
+  size_t fresh = 0;         // large allocations that went to the system
+  size_t cached_bytes = 0;  // freed blocks held for reuse now
+  size_t cap_bytes = 0;     // most it holds; the oldest blocks go back beyond it
+};
+RecyclingStats recycling_stats();
+// Returns every block the recycling allocator holds to the system (blocks in use stay).
+void release_recycled_cpu_memory();
 
 struct ModelInfo {
   std::filesystem::path dir;

@@ -11,17 +11,19 @@
 #include "amused.h"
 #include "pipeline/model.h"
 #include "pipeline/sampling_loop.h"
+#include "util/recycling_allocator.h"
 
 namespace amused {
 
 std::shared_ptr<const Model> load_model(const std::filesystem::path &dir,
                                         const LoadOptions &options) {
-  use_all_cores_by_default();
+  use_runtime_defaults();
   torch::InferenceMode guard;
   return Model::load(dir, options);
 }
 
-void use_all_cores_by_default() {
+void use_runtime_defaults() {
+  install_recycling_cpu_allocator();
   // This libtorch's OpenMP starts with one thread on some machines (omp_get_max_threads()
   // reports 1 with two cores free). Unless the user chose with OMP_NUM_THREADS or
   // set_num_threads, use every core once.
@@ -35,7 +37,7 @@ void use_all_cores_by_default() {
 }
 
 void set_num_threads(int threads) {
-  use_all_cores_by_default();
+  use_runtime_defaults();
   if (threads < 0) throw Error("threads must be >= 0, got " + std::to_string(threads));
   if (threads > 0) at::set_num_threads(threads);
 }

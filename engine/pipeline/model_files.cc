@@ -18,7 +18,7 @@ std::shared_ptr<Model> Model::create(const fs::path &tokenizer_dir,
                                      const vq::VQConfig &vq_config,
                                      sampling::SchedulerConfig scheduler_config, uint64_t seed,
                                      const LoadOptions &options) {
-  use_all_cores_by_default();
+  use_runtime_defaults();
   auto tokenizer = text::ClipTokenizer::from_folder(tokenizer_dir);
   // dir_ points at the tokenizer's parent so tokenizer_dir() finds the files to copy.
   auto model = std::make_shared<Model>(tokenizer_dir.parent_path(), options, tokenizer, text_config,
