@@ -577,6 +577,8 @@ static gboolean gst_amused_src_stop(GstBaseSrc *bsrc) {
   st.settings.started = FALSE;
   GST_OBJECT_UNLOCK(self);
   model.reset();  // the cache drops the weights when no other element holds them
+  // Also the blocks its frames' tensors used, which the engine keeps for reuse (amused.h).
+  amused::release_recycled_cpu_memory();
   return TRUE;
 }
 

@@ -409,6 +409,7 @@ static gboolean gst_amused_stylize_stop(GstBaseTransform *trans) {
   StylizeState &st = *self->state;
   st.session.reset();
   st.model.reset();
+  amused::release_recycled_cpu_memory();  // blocks kept for reuse between frames (amused.h)
   st.mask_file = st.mask_work = st.mask_in = st.last_output = amused::Image();
   st.size_step = st.native_width = st.native_height = 0;
   GST_OBJECT_LOCK(self);
