@@ -96,28 +96,31 @@ class RecyclingCpuAllocator final : public c10::Allocator {
   }
 
   void give_back(void *data) {
-    std::vector<void *> to_free;
+    std::vector<void *> evicted;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       auto used = in_use_.find(data);
-      if (used == in_use_.end()) {
-        to_free.push_back(data);  // a small block
-      } else {
+      // Small blocks, and one above the cap (it would evict every other block, then itself),
+      // go straight back.
+      if (used != in_use_.end()) {
         const size_t size = used->second;
         in_use_.erase(used);
-        bins_[size].push_back(order_.insert(order_.end(), Block{data, size}));
-        stats_.cached_bytes += size;
-        while (stats_.cached_bytes > stats_.cap_bytes) {
-          const Block oldest = order_.front();
-          auto &bin = bins_[oldest.size];
-          bin.pop_front();  // the oldest of its size too
-          order_.pop_front();
-          stats_.cached_bytes -= oldest.size;
-          to_free.push_back(oldest.data);
+        if (size <= stats_.cap_bytes) {
+          bins_[size].push_back(order_.insert(order_.end(), Block{data, size}));
+          stats_.cached_bytes += size;
+          data = nullptr;
+          while (stats_.cached_bytes > stats_.cap_bytes) {
+            const Block oldest = order_.front();
+            bins_[oldest.size].pop_front();  // the oldest of its size too
+            order_.pop_front();
+            stats_.cached_bytes -= oldest.size;
+            evicted.push_back(oldest.data);
+          }
         }
       }
     }
-    for (void *block : to_free) c10::free_cpu(block);
+    if (data != nullptr) c10::free_cpu(data);
+    for (void *block : evicted) c10::free_cpu(block);
   }
 
   mutable std::mutex mutex_;
