@@ -1,10 +1,18 @@
-// Seconds per image for an aMUSEd architecture built from its published config with random
-// weights (no download needed), the transformer's achieved GFLOP/s, and a plain fp32 matmul
-// through libtorch's BLAS path and through its oneDNN path, all measured in one run, plus
-// peak RSS. Prints figures; never passes or fails on time.
+// Seconds per image for an aMUSEd architecture, per precision, with where the time goes:
+// text encoder, each part of the transformer, scheduler, VQ decode, conversions (--profile),
+// the transformer's achieved GFLOP/s, peak RSS, and plain matrix products in the same run as
+// an anchor for the machine. Prints figures; never passes or fails on time.
 //
-//   amused-bench-image [--config bench/configs/amused-256] [--steps 12] [--guidance 10]
-//                      [--runs 2] [--precision fp32|bf16|both] [--threads N]
+//   amused-bench-image [--config bench/configs/amused-256 | --model DIR]
+//                      [--precision fp32,bf16,int8] [--steps 12] [--guidance 10]
+//                      [--runs 2] [--threads N] [--profile] [--no-matmuls]
+//   amused-bench-image --save-random DIR [--config ...]
+//
+// --config builds the architecture from its published config with random weights (no
+// download needed); --save-random writes those weights as a diffusers folder (fp16 files),
+// and --model loads such a folder as a user would, which is what peak RSS should measure:
+// built in place, the fp32 random weights would set it. Lines starting with RESULT and
+// PROFILE are for bench/compare-reference.sh.
 #include <ATen/ops/mkldnn_linear.h>
 #include <sys/resource.h>
 #include <torch/torch.h>
@@ -12,19 +20,23 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "amused.h"
 #include "amused_build_config.h"
-#include "checkpoint/json_config.h"
 #include "flops.h"
-#include "pipeline/model.h"
-#include "pipeline/sampling_loop.h"
+#include "lab/amused_lab.h"
+#include "nn/packed_linear.h"
+#include "util/profiler.h"
+#include "util/thread_scope.h"
 
 namespace {
 
 using namespace amused;
 using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
@@ -47,78 +59,142 @@ double best_of(int runs, F &&fn) {
   return best;
 }
 
+// A U-ViT feed-forward shape: 512 tokens (CFG batch 2 x 16x16) x 1024 -> 2816, through each
+// path the engine can take.
 void matmul_figures(int runs) {
   torch::NoGradGuard no_grad;
-  // A U-ViT feed-forward shape: 512 tokens (CFG batch 2 x 16x16) x 1024 -> 2816.
   const int64_t n = 512, k = 1024, m = 2816;
-  auto x = torch::randn({n, k}), w = torch::randn({m, k});
+  auto x = torch::randn({n, k}), w = torch::randn({m, k}) * 0.02;
   const double flops = 2.0 * n * k * m;
-  auto blas = best_of(runs * 5, [&] { torch::mm(x, w.t()); });
-  auto onednn = best_of(runs * 5, [&] { at::mkldnn_linear(x.to_mkldnn(), w, {}).to_dense(); });
+  auto row = [&](const char *what, double seconds) {
+    std::printf("| matmul %ldx%ldx%ld %s | %.0f GFLOP/s |\n", n, k, m, what, flops / seconds / 1e9);
+  };
+  row("fp32, BLAS (torch::mm)", best_of(runs * 5, [&] { torch::mm(x, w.t()); }));
+  row("fp32, oneDNN (mkldnn_linear)",
+      best_of(runs * 5, [&] { at::mkldnn_linear(x.to_mkldnn(), w, {}).to_dense(); }));
   auto xb = x.to(torch::kBFloat16), wb = w.to(torch::kBFloat16);
-  auto bf16 = best_of(runs * 5, [&] { torch::linear(xb, wb); });
-  std::printf("| matmul %ldx%ldx%ld fp32, BLAS (torch::mm) | %.1f GFLOP/s |\n", n, k, m,
-              flops / blas / 1e9);
-  std::printf("| matmul %ldx%ldx%ld fp32, oneDNN (mkldnn_linear) | %.1f GFLOP/s |\n", n, k, m,
-              flops / onednn / 1e9);
-  std::printf("| matmul %ldx%ldx%ld bf16 (oneDNN) | %.1f GFLOP/s |\n", n, k, m, flops / bf16 / 1e9);
+  row("bf16, torch::linear", best_of(runs * 5, [&] { torch::linear(xb, wb); }));
+  nn::PackedLinear bf16(w, {}, nn::PackedType::kBFloat16), int8(w, {}, nn::PackedType::kInt8);
+  row("bf16, packed (engine)", best_of(runs * 5, [&] { bf16.forward(x); }));
+  row("int8, packed (engine, with quantization)", best_of(runs * 5, [&] { int8.forward(x); }));
 }
 
-void image_figures(const std::filesystem::path &config_dir, Precision precision, int steps,
-                   double guidance, int runs) {
-  auto t_build = Clock::now();
-  auto text = text::ClipTextConfig::from_json(
-      checkpoint::JsonConfig::load(config_dir / "text_encoder/config.json"));
-  auto uvit = transformer::UVit2DConfig::from_json(
-      checkpoint::JsonConfig::load(config_dir / "transformer/config.json"));
-  auto vqc =
-      vq::VQConfig::from_json(checkpoint::JsonConfig::load(config_dir / "vqvae/config.json"));
-  auto sched = sampling::SchedulerConfig::from_json(
-      checkpoint::JsonConfig::load(config_dir / "scheduler/scheduler_config.json"));
+struct Configs {
+  text::ClipTextConfig text;
+  transformer::UVit2DConfig uvit;
+  vq::VQConfig vq;
+  sampling::SchedulerConfig scheduler;
+};
+
+Configs read_configs(const fs::path &dir) {
+  using checkpoint::JsonConfig;
+  return {text::ClipTextConfig::from_json(JsonConfig::load(dir / "text_encoder/config.json")),
+          transformer::UVit2DConfig::from_json(JsonConfig::load(dir / "transformer/config.json")),
+          vq::VQConfig::from_json(JsonConfig::load(dir / "vqvae/config.json")),
+          sampling::SchedulerConfig::from_json(
+              JsonConfig::load(dir / "scheduler/scheduler_config.json"))};
+}
+
+std::shared_ptr<Model> random_model(const fs::path &config_dir, Precision precision) {
+  const Configs c = read_configs(config_dir);
   LoadOptions options;
   options.precision = precision;
-  auto model = Model::create(std::filesystem::path(AMUSED_TESTS_DATA_DIR) / "clip-tokenizer", text,
-                             uvit, vqc, sched, 0, options);
+  // The real CLIP vocabulary, from the default model's folder.
+  auto model = lab::create_model(default_model_dir() / "tokenizer", c.text, c.uvit, c.vq,
+                                 c.scheduler, 0, options);
   model->prepare_for_inference();
-  const char *name = precision == Precision::kBFloat16 ? "bf16" : "fp32";
-  std::printf("| %s: build %s architecture (%.1f M params) | %.1f s |\n", name,
-              config_dir.filename().c_str(), model->parameter_count() / 1e6,
-              seconds_since(t_build));
+  return model;
+}
+
+struct Options {
+  fs::path config = fs::path(AMUSED_BENCH_DIR) / "configs" / "amused-256";
+  fs::path model;
+  std::vector<std::string> precisions{"fp32", "bf16", "int8"};
+  int steps = 12, runs = 2, threads = 0;
+  double guidance = 10;
+  bool profile = false, matmuls = true;
+};
+
+void image_figures(const Options &o, Precision precision) {
+  const char *name = to_string(precision);
+  const auto t_load = Clock::now();
+  std::shared_ptr<const Model> model;
+  if (o.model.empty()) {
+    model = random_model(o.config, precision);
+  } else {
+    LoadOptions options;
+    options.precision = precision;
+    model = load_model(o.model, options);
+  }
+  const std::string source = o.model.empty() ? o.config.filename().string() + " (built)"
+                                             : o.model.filename().string() + " (loaded)";
+  std::printf("| %s: %s, %.1f M params | %.1f s |\n", name, source.c_str(),
+              model->parameter_count() / 1e6, seconds_since(t_load));
 
   torch::InferenceMode guard;
   GenerateParams p;
   p.prompt = "a photo of an astronaut riding a horse on mars";
-  p.steps = steps;
-  p.guidance_scale = guidance;
+  p.steps = o.steps;
+  p.guidance_scale = o.guidance;
   const int64_t size = model->native_size(), grid = size / model->vae_scale_factor();
-  text_to_image(*model, p);  // warm-up: first-call allocations and oneDNN primitive caches
-  const double image = best_of(runs, [&] { text_to_image(*model, p); });
+  text_to_image(*model, p);  // first-call allocations and oneDNN primitive caches
+  const double image = best_of(o.runs, [&] { text_to_image(*model, p); });
 
   auto cond = pipeline::make_conditioning(*model, p, 1, size, size);
-  auto latents = torch::full({1, grid, grid}, sched.mask_token_id, torch::kLong);
-  const double forward = best_of(runs * 2, [&] { pipeline::guided_logits(*model, cond, latents); });
-  const double flops = bench::uvit_forward_flops(uvit, cond.cfg ? 2 : 1, grid, grid);
-  const double decode = best_of(
-      runs, [&] { pipeline::decode_tokens(*model, latents.clamp_max(vqc.num_vq_embeddings - 1)); });
-  auto ids = torch::tensor(model->tokenizer().encode_padded(p.prompt)).unsqueeze(0);
-  const double text_s = best_of(runs * 2, [&] { model->text_encoder()->forward(ids); });
+  auto latents =
+      torch::full({1, grid, grid}, model->scheduler_config().mask_token_id, torch::kLong);
+  const double forward =
+      best_of(o.runs * 2, [&] { pipeline::guided_logits(*model, cond, latents); });
+  const double flops =
+      bench::uvit_forward_flops(model->transformer()->config(), cond.cfg ? 2 : 1, grid, grid);
+  const int64_t codes = model->transformer()->config().codebook_size;
+  const double decode =
+      best_of(o.runs, [&] { pipeline::decode_tokens(*model, latents.clamp_max(codes - 1)); });
 
-  std::printf("| %s: %ldx%ld image, %d steps, guidance %.0f | %.2f s |\n", name, size, size, steps,
-              guidance, image);
-  std::printf("| %s: transformer forward (batch %d) | %.3f s, %.1f GFLOP/s |\n", name,
+  std::printf("| %s: %ldx%ld image, %d steps, guidance %.0f | %.2f s |\n", name, size, size,
+              o.steps, o.guidance, image);
+  std::printf("| %s: transformer forward (batch %d) | %.3f s, %.0f GFLOP/s |\n", name,
               cond.cfg ? 2 : 1, forward, flops / forward / 1e9);
   std::printf("| %s: VQ decode | %.3f s |\n", name, decode);
-  std::printf("| %s: text encoder | %.3f s |\n", name, text_s);
   std::printf("| %s: peak RSS so far | %.2f GiB |\n", name, peak_rss_gib());
+  std::printf("RESULT precision=%s image_s=%.3f forward_s=%.4f decode_s=%.4f peak_rss_gib=%.3f\n",
+              name, image, forward, decode, peak_rss_gib());
+
+  if (o.profile) {
+    Profiler profiler;
+    const auto start = Clock::now();
+    text_to_image(*model, p);
+    const double total = seconds_since(start);
+    std::printf("\n| %s: one image, by part | seconds | share | calls |\n|---|---|---|---|\n",
+                name);
+    for (const auto &e : profiler.entries()) {
+      std::printf("| %s | %.3f | %.1f%% | %ld |\n", e.name.c_str(), e.seconds,
+                  100.0 * e.seconds / total, e.calls);
+      std::printf("PROFILE precision=%s seconds=%.4f part=%s\n", name, e.seconds, e.name.c_str());
+    }
+    std::printf("| total | %.3f | 100%% | |\n\n", total);
+  }
+}
+
+int save_random(const Options &o, const fs::path &out) {
+  auto model = random_model(o.config, Precision::kFloat32);
+  lab::save_model(*model, out, /*fp16=*/true);
+  std::printf("wrote %s (random weights of %s, fp16 files)\n", out.c_str(), o.config.c_str());
+  return 0;
+}
+
+std::vector<std::string> split(const std::string &list) {
+  std::vector<std::string> out;
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');) out.push_back(item);
+  return out;
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
-  std::filesystem::path config = std::filesystem::path(AMUSED_BENCH_DIR) / "configs" / "amused-256";
-  int steps = 12, runs = 2, threads = 0;
-  double guidance = 10;
-  std::string precision = "both";
+  Options o;
+  fs::path save_to;
   for (int i = 1; i < argc; ++i) {
     auto next = [&]() -> std::string {
       if (i + 1 >= argc) {
@@ -127,33 +203,42 @@ int main(int argc, char **argv) {
       }
       return argv[++i];
     };
-    std::string a = argv[i];
+    const std::string a = argv[i];
     if (a == "--config")
-      config = next();
+      o.config = next();
+    else if (a == "--model")
+      o.model = next();
+    else if (a == "--save-random")
+      save_to = next();
     else if (a == "--steps")
-      steps = std::stoi(next());
+      o.steps = std::stoi(next());
     else if (a == "--guidance")
-      guidance = std::stod(next());
+      o.guidance = std::stod(next());
     else if (a == "--runs")
-      runs = std::stoi(next());
+      o.runs = std::stoi(next());
     else if (a == "--threads")
-      threads = std::stoi(next());
+      o.threads = std::stoi(next());
     else if (a == "--precision")
-      precision = next();
+      o.precisions = split(next() == "all" ? "fp32,bf16,int8" : argv[i]);
+    else if (a == "--profile")
+      o.profile = true;
+    else if (a == "--no-matmuls")
+      o.matmuls = false;
     else {
       std::fprintf(stderr, "amused-bench-image: unknown argument %s\n", argv[i]);
       return 2;
     }
   }
   try {
-    amused::set_num_threads(threads);
+    RuntimeOptions runtime;
+    runtime.threads = o.threads;
+    configure_runtime(runtime);
+    ThreadScope threads(o.threads);
+    if (!save_to.empty()) return save_random(o, save_to);
     std::printf("| figure | value |\n|---|---|\n");
     std::printf("| threads | %d |\n", at::get_num_threads());
-    matmul_figures(runs);
-    if (precision == "fp32" || precision == "both")
-      image_figures(config, Precision::kFloat32, steps, guidance, runs);
-    if (precision == "bf16" || precision == "both")
-      image_figures(config, Precision::kBFloat16, steps, guidance, runs);
+    if (o.matmuls) matmul_figures(o.runs);
+    for (const auto &name : o.precisions) image_figures(o, parse_precision(name));
     std::printf("| peak RSS | %.2f GiB |\n", peak_rss_gib());
   } catch (const std::exception &e) {
     std::fprintf(stderr, "amused-bench-image: %s\n", e.what());

@@ -19,9 +19,8 @@
 
 #include "amused.h"
 #include "amused_build_config.h"
-#include "checkpoint/json_config.h"
+#include "lab/amused_lab.h"
 #include "media/image_io.h"
-#include "pipeline/model.h"
 
 namespace {
 
@@ -32,16 +31,12 @@ struct Mode {
   const char *name;
   CrossFrameAttention cfa;
   bool reuse;
-  bool anchor_per_step;
 };
 
-// The three modes of the issue, plus the full method with the anchor cached per decoding
-// step instead of at its last step (the alternative the design had to choose between).
 constexpr Mode kModes[] = {
-    {"independent", CrossFrameAttention::kNone, false, false},
-    {"cross-frame attention", CrossFrameAttention::kFirst, false, false},
-    {"cross-frame attention + re-masking", CrossFrameAttention::kFirst, true, false},
-    {"same, anchor cached per step", CrossFrameAttention::kFirst, true, true},
+    {"independent", CrossFrameAttention::kNone, false},
+    {"cross-frame attention", CrossFrameAttention::kFirst, false},
+    {"cross-frame attention + re-masking", CrossFrameAttention::kFirst, true},
 };
 
 struct ModeResult {
@@ -58,7 +53,7 @@ std::shared_ptr<const Model> random_model(const fs::path &config, Precision prec
   using checkpoint::JsonConfig;
   LoadOptions options;
   options.precision = precision;
-  auto model = Model::create(
+  auto model = lab::create_model(
       fs::path(AMUSED_TESTS_DATA_DIR) / "clip-tokenizer",
       text::ClipTextConfig::from_json(JsonConfig::load(config / "text_encoder/config.json")),
       transformer::UVit2DConfig::from_json(JsonConfig::load(config / "transformer/config.json")),
@@ -72,9 +67,8 @@ std::shared_ptr<const Model> random_model(const fs::path &config, Precision prec
 
 ModeResult run(const std::shared_ptr<const Model> &model, const Mode &mode, VideoParams p,
                int frames) {
-  p.cross_frame_attention = mode.cfa;
-  p.reuse_tokens = mode.reuse;
-  p.anchor_per_step = mode.anchor_per_step;
+  p.consistency.cross_frame_attention = mode.cfa;
+  p.consistency.reuse_tokens = mode.reuse;
   const int scale = describe(*model).vae_scale_factor;
   ModeResult r;
   VideoSession session(model);
@@ -101,7 +95,8 @@ ModeResult run(const std::shared_ptr<const Model> &model, const Mode &mode, Vide
     // The seam: the first visible column of the re-masked band at the right edge.
     if (mode.reuse && b.stats.tokens_regenerated > 0) {
       const int cols = b.tokens.cols;
-      r.seam_ratio += video::seam_error(b.image, scale, {cols - p.remask_boundary}, {}).ratio;
+      r.seam_ratio +=
+          video::seam_error(b.image, scale, {cols - p.consistency.remask_boundary}, {}).ratio;
       ++r.seam_frames;
     }
   }

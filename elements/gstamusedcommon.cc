@@ -5,9 +5,11 @@
 #include <cmath>
 #include <exception>
 #include <filesystem>
+#include <mutex>
 #include <system_error>
 
 #include "amused.h"
+#include "gstamusedmeta.h"
 
 namespace gst_amused {
 
@@ -42,7 +44,7 @@ Settings::Settings() : model(default_model()) {}
 
 void FrameTimes::reset() { *this = FrameTimes(); }
 
-void FrameTimes::set_estimate(double seconds) { remember(seconds); }
+void FrameTimes::set_estimate(double seconds) { warm_up_s_ = seconds; }
 
 gboolean FrameTimes::record(double seconds) {
   last_ms_ = seconds * 1000.0;
@@ -63,6 +65,7 @@ void FrameTimes::remember(double seconds) {
 }
 
 double FrameTimes::estimate_s() const {
+  if (recent_count_ == 0) return warm_up_s_;
   return *std::max_element(recent_s_.begin(), recent_s_.begin() + recent_count_);
 }
 
@@ -73,13 +76,15 @@ void FrameTimes::report(GstClockTime *min, GstClockTime *max) {
   }
   reported_s_ = estimate_s();
   *min = static_cast<GstClockTime>(reported_s_ * GST_SECOND);
-  *max = static_cast<GstClockTime>(worst_s_ * GST_SECOND);  // worst_s_ >= every recent time
+  // worst_s_ >= every recent time; before the first frame, the warm-up's estimate.
+  *max = static_cast<GstClockTime>(std::max(worst_s_, reported_s_) * GST_SECOND);
 }
 
 void install_common_properties(GObjectClass *klass) {
   const auto flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   const auto ready = static_cast<GParamFlags>(flags | GST_PARAM_MUTABLE_READY);
   const auto playing = static_cast<GParamFlags>(flags | GST_PARAM_MUTABLE_PLAYING);
+  const auto animated = static_cast<GParamFlags>(playing | GST_PARAM_CONTROLLABLE);
   const auto stats = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   const std::string &model = default_model();
 
@@ -118,47 +123,50 @@ void install_common_properties(GObjectClass *klass) {
       klass, PROP_SEED,
       g_param_spec_uint64("seed", "Seed",
                           "Random seed; frame k of a stream samples with seed + k, so the same "
-                          "settings give the same frames",
-                          0, G_MAXUINT64, DEFAULT_SEED, flags));
+                          "settings give the same frames. Changes apply from the next frame",
+                          0, G_MAXUINT64, DEFAULT_SEED, playing));
   g_object_class_install_property(
       klass, PROP_STEPS,
       g_param_spec_int("steps", "Steps",
                        "Scheduler steps for a frame generated from scratch; partial frames use "
-                       "proportionally fewer",
-                       MIN_STEPS, MAX_STEPS, DEFAULT_STEPS, flags));
+                       "proportionally fewer. Changes apply from the next frame",
+                       MIN_STEPS, MAX_STEPS, DEFAULT_STEPS, playing));
   g_object_class_install_property(
       klass, PROP_GUIDANCE_SCALE,
       g_param_spec_double("guidance-scale", "Guidance scale",
                           "Classifier-free guidance scale (on when > 1; doubles the work per "
-                          "step); -1 = the model's recommended scale (4 for the default model, "
-                          "10 for amused-256/512). Changes apply from the next frame",
-                          MIN_GUIDANCE_SCALE, MAX_GUIDANCE_SCALE, DEFAULT_GUIDANCE_SCALE, playing));
+                          "step); -1 = the model's recommended scale (1.75 for the default model, "
+                          "10 for amused-256/512). Changes apply from the next frame; "
+                          "controllable (GstController)",
+                          MIN_GUIDANCE_SCALE, MAX_GUIDANCE_SCALE, DEFAULT_GUIDANCE_SCALE,
+                          animated));
   g_object_class_install_property(
       klass, PROP_CROSS_FRAME_ATTENTION,
       g_param_spec_enum("cross-frame-attention", "Cross-frame attention",
                         "Which earlier frames every self-attention layer also attends to, so "
-                        "the scene keeps its look",
+                        "the scene keeps its look. Changes apply from the next frame",
                         GST_TYPE_AMUSED_CROSS_FRAME_ATTENTION, DEFAULT_CROSS_FRAME_ATTENTION,
-                        flags));
+                        playing));
   g_object_class_install_property(
       klass, PROP_REUSE_TOKENS,
       g_param_spec_boolean("reuse-tokens", "Reuse tokens",
                            "Keep the previous frame's tokens where nothing is new or changed "
-                           "and regenerate only the rest (FALSE: every frame from scratch)",
-                           DEFAULT_REUSE_TOKENS, flags));
+                           "and regenerate only the rest (FALSE: every frame from scratch). "
+                           "Changes apply from the next frame",
+                           DEFAULT_REUSE_TOKENS, playing));
   g_object_class_install_property(
       klass, PROP_REMASK_BOUNDARY,
       g_param_spec_int("remask-boundary", "Re-mask boundary",
                        "Band of tokens around new or changed ones that is regenerated too, so "
-                       "seams blend",
-                       0, MAX_REMASK_BOUNDARY, DEFAULT_REMASK_BOUNDARY, flags));
+                       "seams blend. Changes apply from the next frame",
+                       0, MAX_REMASK_BOUNDARY, DEFAULT_REMASK_BOUNDARY, playing));
   g_object_class_install_property(
       klass, PROP_THREADS,
       g_param_spec_int("threads", "Threads",
-                       "libtorch intra-op threads used by the streaming thread (0 = libtorch's "
-                       "default, one per core). Process-wide in libtorch; applied from the next "
-                       "frame",
-                       0, MAX_THREADS, DEFAULT_THREADS, flags));
+                       "Threads this element's streaming thread computes with (0 = one per "
+                       "core, or OMP_NUM_THREADS); other elements keep their own. Changes apply "
+                       "from the next frame",
+                       0, MAX_THREADS, DEFAULT_THREADS, playing));
   g_object_class_install_property(
       klass, PROP_LAST_FRAME_MS,
       g_param_spec_double("last-frame-ms", "Last frame time",
@@ -335,15 +343,28 @@ std::shared_ptr<const amused::Model> acquire_model(GstElement *element, const Se
 
   amused::LoadOptions options;
   try {
-    options.device = c10::Device(s.device);
+    options.device = amused::parse_device(s.device);
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS,
                       ("Invalid device '%s': expected cpu, cuda or cuda:N", s.device.c_str()),
                       ("%s", e.what()));
     return nullptr;
   }
-  options.precision = s.precision == GST_AMUSED_PRECISION_BF16 ? amused::Precision::kBFloat16
-                                                               : amused::Precision::kFloat32;
+  switch (s.precision) {
+    case GST_AMUSED_PRECISION_BF16:
+      options.precision = amused::Precision::kBFloat16;
+      break;
+    case GST_AMUSED_PRECISION_INT8:
+      options.precision = amused::Precision::kInt8;
+      break;
+    default:
+      options.precision = amused::Precision::kFloat32;
+      break;
+  }
+  // The recycling allocator, once per process (amused.h): frames allocate the same large
+  // blocks again and again.
+  static std::once_flag runtime_once;
+  std::call_once(runtime_once, [] { amused::configure_runtime(); });
 
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
@@ -362,7 +383,7 @@ std::shared_ptr<const amused::Model> acquire_model(GstElement *element, const Se
     return model;
   } catch (const std::exception &e) {
     // The engine checks the device before touching the folder; its messages name it.
-    if (!options.device.is_cpu() && std::string(e.what()).find("device") != std::string::npos) {
+    if (options.device != "cpu" && std::string(e.what()).find("device") != std::string::npos) {
       GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS,
                         ("Device '%s' cannot be used: %s", s.device.c_str(), e.what()),
                         ("model=%s", dir.c_str()));
@@ -375,8 +396,69 @@ std::shared_ptr<const amused::Model> acquire_model(GstElement *element, const Se
   }
 }
 
-void apply_threads(gint threads) {
-  if (threads > 0) amused::set_num_threads(threads);
+amused::RunControl frame_control(GstElement *element, GstDebugCategory *category,
+                                 const std::atomic<bool> *cancel, gint threads) {
+  amused::RunControl control;
+  control.cancel = cancel;
+  control.threads = threads;
+  control.on_step = [element, category](int step, int total) {
+    GST_CAT_LOG_OBJECT(category, element, "step %d/%d", step, total);
+  };
+  return control;
+}
+
+amused::GenerateParams generate_params(const Settings &s) {
+  amused::GenerateParams g;
+  g.prompt = s.prompt;
+  g.negative_prompt = s.negative_prompt;
+  g.seed = s.seed;
+  g.steps = s.steps;
+  if (s.guidance_scale >= 0.0) g.guidance_scale = s.guidance_scale;
+  return g;
+}
+
+amused::ConsistencyParams consistency_params(const Settings &s) {
+  amused::ConsistencyParams c;
+  c.cross_frame_attention = static_cast<amused::CrossFrameAttention>(s.cross_frame_attention);
+  c.reuse_tokens = s.reuse_tokens;
+  c.remask_boundary = s.remask_boundary;
+  return c;
+}
+
+void set_frame_meta(GstBuffer *buffer, const amused::GenerateParams &params,
+                    const amused::FrameStats *stats, guint64 frame_index) {
+  // The buffer may carry a meta copied from upstream (another amused element): the one
+  // describing this element's work replaces it.
+  auto *meta =
+      reinterpret_cast<GstAmusedMeta *>(gst_buffer_get_meta(buffer, GST_AMUSED_META_API_TYPE));
+  if (!meta) meta = gst_buffer_add_amused_meta(buffer);
+  meta->seed = params.seed;
+  meta->frame_index = frame_index;
+  meta->steps = static_cast<guint>(params.steps);
+  meta->prompt_hash = gst_amused_meta_prompt_hash(params.prompt.c_str());
+  meta->skipped = stats == nullptr;
+  meta->steps_run = stats ? static_cast<guint>(stats->steps_run) : 0;
+  meta->generation_time = stats ? static_cast<GstClockTime>(stats->seconds * GST_SECOND) : 0;
+  meta->keyframe = stats ? stats->keyframe : FALSE;
+  meta->tokens_regenerated = stats ? static_cast<guint>(stats->tokens_regenerated) : 0;
+  meta->tokens_total = stats ? static_cast<guint>(stats->tokens_total) : 0;
+  meta->camera_x = stats ? stats->camera_x : 0;
+  meta->camera_y = stats ? stats->camera_y : 0;
+
+  // The same for introspection languages, which cannot read a C struct.
+  gst_amused_frame_info_meta_get_info();
+  GstCustomMeta *info = gst_buffer_get_custom_meta(buffer, GST_AMUSED_FRAME_INFO_META_NAME);
+  if (!info) info = gst_buffer_add_custom_meta(buffer, GST_AMUSED_FRAME_INFO_META_NAME);
+  if (!info) return;
+  gst_structure_set(gst_custom_meta_get_structure(info), "seed", G_TYPE_UINT64, meta->seed,
+                    "frame-index", G_TYPE_UINT64, meta->frame_index, "steps", G_TYPE_UINT,
+                    meta->steps, "steps-run", G_TYPE_UINT, meta->steps_run, "prompt", G_TYPE_STRING,
+                    params.prompt.c_str(), "prompt-hash", G_TYPE_UINT64, meta->prompt_hash,
+                    "generation-time", G_TYPE_UINT64, meta->generation_time, "keyframe",
+                    G_TYPE_BOOLEAN, meta->keyframe, "skipped", G_TYPE_BOOLEAN, meta->skipped,
+                    "tokens-regenerated", G_TYPE_UINT, meta->tokens_regenerated, "tokens-total",
+                    G_TYPE_UINT, meta->tokens_total, "camera-x", G_TYPE_INT64, meta->camera_x,
+                    "camera-y", G_TYPE_INT64, meta->camera_y, nullptr);
 }
 
 void post_frame_error(GstElement *element, const char *what, const char *file, const char *function,

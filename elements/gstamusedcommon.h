@@ -1,7 +1,7 @@
 /* gst-amused: what amusedsrc and amusedstylize share.
  *
- * Private to the plugin (C++). No torch or engine header here: amused::Model is only
- * forward-declared, so the element sources stay quick to compile.
+ * Private to the plugin (C++). The engine is seen through amused.h only (standard library,
+ * no torch), so the element sources stay quick to compile.
  *
  *  - the common properties (model, device, precision, prompt, negative-prompt, seed, steps,
  *    guidance-scale, cross-frame-attention, reuse-tokens, remask-boundary, threads and the
@@ -16,14 +16,12 @@
 #include <gst/gst.h>
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <string>
 
+#include "amused.h"
 #include "gstamusedenums.h"
-
-namespace amused {
-class Model;
-}
 
 namespace gst_amused {
 
@@ -92,8 +90,8 @@ struct Settings {
 class FrameTimes {
  public:
   void reset();
-  // Seeds the latency estimate before the first frame (from the warm-up pass); it counts as
-  // one of the recent frames.
+  // The latency estimate before the first frame (from the warm-up pass, one-time costs left
+  // out); once frames are measured, only they count.
   void set_estimate(double seconds);
   // Records one frame. Returns TRUE when the element should post a LATENCY message: the
   // estimate rose more than a fifth above the value last reported (frames would be late), or
@@ -112,7 +110,7 @@ class FrameTimes {
   // expensive ones (new tokens to generate) and nearly free ones, and an average would swing
   // with them, re-posting LATENCY on almost every frame and still undercounting the slow ones.
   void report(GstClockTime *min, GstClockTime *max);
-  gboolean has_estimate() const { return recent_count_ > 0; }
+  gboolean has_estimate() const { return recent_count_ > 0 || warm_up_s_ > 0.0; }
 
  private:
   void remember(double seconds);
@@ -123,7 +121,7 @@ class FrameTimes {
   static constexpr size_t kWindow = 16;
   std::array<double, kWindow> recent_s_{};
   size_t recent_count_ = 0, recent_next_ = 0;
-  double worst_s_ = 0.0, reported_s_ = -1.0;
+  double worst_s_ = 0.0, reported_s_ = -1.0, warm_up_s_ = 0.0;
 };
 
 void install_common_properties(GObjectClass *klass);
@@ -139,9 +137,21 @@ gboolean get_common_property(GstElement *element, const Settings &settings, cons
 // posts GST_ELEMENT_ERROR naming the folder or device and the reason, and returns nullptr.
 std::shared_ptr<const amused::Model> acquire_model(GstElement *element, const Settings &settings);
 
-// Applies the threads setting to the calling (streaming) thread; libtorch's OpenMP pool
-// size is a per-thread setting inherited from the thread that runs the model.
-void apply_threads(gint threads);
+// The RunControl of one frame: the element's cancel flag and its own thread count, which
+// applies to its streaming thread only (another element keeps its own); each step is logged
+// in the element's debug category.
+amused::RunControl frame_control(GstElement *element, GstDebugCategory *category,
+                                 const std::atomic<bool> *cancel, gint threads);
+
+// The prompt, seed, steps and guidance the element's settings give (guidance < 0: the
+// model's own).
+amused::GenerateParams generate_params(const Settings &settings);
+amused::ConsistencyParams consistency_params(const Settings &settings);
+
+// Fills (or replaces) the buffer's GstAmusedMeta for a frame made with `params`; `stats`
+// null: the frame was skipped (QoS) and not regenerated.
+void set_frame_meta(GstBuffer *buffer, const amused::GenerateParams &params,
+                    const amused::FrameStats *stats, guint64 frame_index);
 
 // Posts an error for an exception thrown by the engine during a frame.
 void post_frame_error(GstElement *element, const char *what, const char *file, const char *function,

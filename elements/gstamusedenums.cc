@@ -40,7 +40,8 @@ GType gst_amused_precision_get_type(void) {
   static GType type = 0;
   static const GEnumValue values[] = {
       {GST_AMUSED_PRECISION_FP32, "float32 (reference numerics)", "fp32"},
-      {GST_AMUSED_PRECISION_BF16, "bfloat16 transformer/text encoder (fast with AMX)", "bf16"},
+      {GST_AMUSED_PRECISION_BF16, "bfloat16 text encoder and transformer", "bf16"},
+      {GST_AMUSED_PRECISION_INT8, "int8 transformer linear layers", "int8"},
       {0, nullptr, nullptr},
   };
   if (g_once_init_enter(&type)) {

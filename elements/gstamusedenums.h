@@ -46,12 +46,15 @@ typedef enum {
 /**
  * GstAmusedPrecision:
  * @GST_AMUSED_PRECISION_FP32: float32 everywhere (the reference numerics)
- * @GST_AMUSED_PRECISION_BF16: bfloat16 matmuls in the transformer and text encoder (fast on
- *   processors with AMX); the VQ model stays float32
+ * @GST_AMUSED_PRECISION_BF16: bfloat16 text encoder and transformer (fast on processors
+ *   with AVX-512 BF16 or AMX)
+ * @GST_AMUSED_PRECISION_INT8: int8 linear layers in the transformer (fast on processors with
+ *   VNNI or AMX)
  */
 typedef enum {
   GST_AMUSED_PRECISION_FP32,
   GST_AMUSED_PRECISION_BF16,
+  GST_AMUSED_PRECISION_INT8,
 } GstAmusedPrecision;
 
 #define GST_TYPE_AMUSED_CAMERA_MOTION (gst_amused_camera_motion_get_type())

@@ -17,6 +17,7 @@ gboolean gst_amused_meta_init(GstMeta *meta, gpointer, GstBuffer *) {
   m->skipped = FALSE;
   m->tokens_regenerated = 0;
   m->tokens_total = 0;
+  m->camera_x = m->camera_y = 0;
   std::memset(m->_gst_reserved, 0, sizeof(m->_gst_reserved));
   return TRUE;
 }
@@ -37,6 +38,8 @@ gboolean gst_amused_meta_transform(GstBuffer *dest, GstMeta *meta, GstBuffer *, 
   dst->skipped = src->skipped;
   dst->tokens_regenerated = src->tokens_regenerated;
   dst->tokens_total = src->tokens_total;
+  dst->camera_x = src->camera_x;
+  dst->camera_y = src->camera_y;
   return TRUE;
 }
 
@@ -68,4 +71,16 @@ GstAmusedMeta *gst_buffer_add_amused_meta(GstBuffer *buffer) {
   g_return_val_if_fail(GST_IS_BUFFER(buffer), nullptr);
   return reinterpret_cast<GstAmusedMeta *>(
       gst_buffer_add_meta(buffer, GST_AMUSED_META_INFO, nullptr));
+}
+
+const GstMetaInfo *gst_amused_frame_info_meta_get_info(void) {
+  static const GstMetaInfo *info = nullptr;
+  if (g_once_init_enter(&info)) {
+    // No tags: the meta describes the content, so it survives scaling and conversion.
+    static const gchar *tags[] = {nullptr};
+    const GstMetaInfo *i =
+        gst_meta_register_custom(GST_AMUSED_FRAME_INFO_META_NAME, tags, nullptr, nullptr, nullptr);
+    g_once_init_leave(&info, i);
+  }
+  return info;
 }

@@ -44,6 +44,15 @@ G_BEGIN_DECLS
  *   the buffer holds the previous stylized frame or the input
  * @tokens_regenerated: tokens masked and sampled again in this frame
  * @tokens_total: tokens in the frame's grid
+ * @camera_x: amusedsrc: where the camera is, in pixels of the scene, relative to the
+ *   stream's first frame (pans; frame b shows at (x, y) what frame a showed at
+ *   (x + b.camera_x - a.camera_x, ...))
+ * @camera_y: the same, vertically
+ *
+ * The same fields are also on every buffer as a #GstCustomMeta named
+ * "GstAmusedFrameInfo" whose #GstStructure holds them by these names (plus "prompt"), so
+ * that introspection languages (Python) can read them:
+ * `buffer.get_custom_meta("GstAmusedFrameInfo").get_structure()`.
  */
 typedef struct {
   GstMeta meta;
@@ -58,10 +67,14 @@ typedef struct {
   gboolean skipped;
   guint tokens_regenerated;
   guint tokens_total;
+  gint64 camera_x;
+  gint64 camera_y;
 
   /*< private >*/
-  gpointer _gst_reserved[GST_PADDING];
+  gpointer _gst_reserved[GST_PADDING - 2];
 } GstAmusedMeta;
+
+#define GST_AMUSED_FRAME_INFO_META_NAME "GstAmusedFrameInfo"
 
 /**
  * gst_amused_meta_prompt_hash:
@@ -100,5 +113,7 @@ GType gst_amused_meta_api_get_type(void);
 const GstMetaInfo *gst_amused_meta_get_info(void);
 #define GST_AMUSED_META_INFO (gst_amused_meta_get_info())
 GstAmusedMeta *gst_buffer_add_amused_meta(GstBuffer *buffer);
+/* The GstCustomMeta "GstAmusedFrameInfo" (registered by the plugin). */
+const GstMetaInfo *gst_amused_frame_info_meta_get_info(void);
 
 G_END_DECLS

@@ -79,10 +79,6 @@ enum {
 #define DEFAULT_IS_LIVE FALSE
 #define DEFAULT_FPS_N 8
 #define DEFAULT_FPS_D 1
-// Scheduler steps of the warm-up pass run in start().
-#define WARMUP_STEPS 3
-// The engine's size limit (amused::check_size).
-#define MAX_SIZE 4096
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
     "src", GST_PAD_SRC, GST_PAD_ALWAYS,
@@ -108,7 +104,7 @@ struct SrcState {
   // The loaded model and what it can make: set in start(), cleared in stop(); read by
   // get_caps/fixate under the object lock.
   std::shared_ptr<const amused::Model> model;
-  int native_width = 0, native_height = 0, size_step = 0;
+  int native_width = 0, native_height = 0, size_step = 0, max_size = 0;
 
   // Streaming thread only.
   std::unique_ptr<amused::VideoSession> session;
@@ -180,14 +176,16 @@ static void gst_amused_src_class_init(GstAmusedSrcClass *klass) {
       gobject_class, PROP_MOTION_SPEED,
       g_param_spec_double("motion-speed", "Motion speed",
                           "Camera speed in pixels per frame (per side for zooms); fractional "
-                          "speeds accumulate. Changes apply from the next frame",
-                          0.0, MAX_MOTION_SPEED, DEFAULT_MOTION_SPEED, playing));
+                          "speeds accumulate. Changes apply from the next frame; controllable "
+                          "(GstController), synced at each frame's timestamp",
+                          0.0, MAX_MOTION_SPEED, DEFAULT_MOTION_SPEED,
+                          static_cast<GParamFlags>(playing | GST_PARAM_CONTROLLABLE)));
   g_object_class_install_property(
       gobject_class, PROP_KEYFRAME_INTERVAL,
       g_param_spec_int("keyframe-interval", "Keyframe interval",
                        "Every N frames re-sample a random tenth of the tokens so a static scene "
-                       "keeps some life (0 = never)",
-                       0, G_MAXINT, DEFAULT_KEYFRAME_INTERVAL, flags));
+                       "keeps some life (0 = never). Changes apply from the next frame",
+                       0, G_MAXINT, DEFAULT_KEYFRAME_INTERVAL, playing));
   g_object_class_install_property(
       gobject_class, PROP_IS_LIVE,
       g_param_spec_boolean("is-live", "Is live",
@@ -319,7 +317,7 @@ static void gst_amused_src_get_property(GObject *object, guint prop_id, GValue *
 static GstCaps *gst_amused_src_get_caps(GstBaseSrc *bsrc, GstCaps *filter) {
   GstAmusedSrc *self = GST_AMUSED_SRC(bsrc);
   GST_OBJECT_LOCK(self);
-  const int step = self->state->size_step;
+  const int step = self->state->size_step, max_size = self->state->max_size;
   GST_OBJECT_UNLOCK(self);
 
   GstCaps *caps;
@@ -330,7 +328,7 @@ static GstCaps *gst_amused_src_get_caps(GstBaseSrc *bsrc, GstCaps *filter) {
                                GST_TYPE_FRACTION_RANGE, 1, G_MAXINT, G_MAXINT, 1, nullptr);
     GValue range = G_VALUE_INIT;
     g_value_init(&range, GST_TYPE_INT_RANGE);
-    gst_value_set_int_range_step(&range, step, MAX_SIZE / step * step, step);
+    gst_value_set_int_range_step(&range, step, max_size, step);
     gst_caps_set_value(caps, "width", &range);
     gst_caps_set_value(caps, "height", &range);
     g_value_unset(&range);
@@ -354,13 +352,14 @@ static gboolean gst_amused_src_negotiate(GstBaseSrc *bsrc) {
   GstCaps *peer = gst_pad_peer_query_caps(GST_BASE_SRC_PAD(bsrc), nullptr);
   gchar *peer_str = peer ? gst_caps_to_string(peer) : g_strdup("nothing");
   GST_OBJECT_LOCK(self);
-  const int step = st.size_step, nw = st.native_width, nh = st.native_height;
+  const int step = st.size_step, max_size = st.max_size, nw = st.native_width,
+            nh = st.native_height;
   GST_OBJECT_UNLOCK(self);
   GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
                     ("Downstream accepts only %s, but this model makes RGB frames whose width "
                      "and height are multiples of %d pixels up to %d (native %dx%d), at a "
                      "framerate above 0",
-                     peer_str, step, MAX_SIZE, nw, nh),
+                     peer_str, step, max_size, nw, nh),
                     ("no intersection between the model's sizes and downstream caps"));
   g_free(peer_str);
   if (peer) gst_caps_unref(peer);
@@ -473,51 +472,14 @@ static gboolean gst_amused_src_decide_allocation(GstBaseSrc *bsrc, GstQuery *que
 // The engine parameters for one frame, from a snapshot of the settings (object lock held).
 static amused::VideoParams make_params(const SrcState &st, int width, int height) {
   amused::VideoParams p;
-  const Settings &s = st.settings;
-  p.generate.prompt = s.prompt;
-  p.generate.negative_prompt = s.negative_prompt;
-  p.generate.seed = s.seed;
-  p.generate.steps = s.steps;
-  if (s.guidance_scale >= 0.0) p.generate.guidance_scale = s.guidance_scale;
+  p.generate = generate_params(st.settings);
   p.generate.width = width;
   p.generate.height = height;
-  p.cross_frame_attention = static_cast<amused::CrossFrameAttention>(s.cross_frame_attention);
-  p.reuse_tokens = s.reuse_tokens;
-  p.remask_boundary = s.remask_boundary;
+  p.consistency = consistency_params(st.settings);
   p.camera_motion = static_cast<amused::CameraMotion>(st.camera_motion);
   p.motion_speed = st.motion_speed;
   p.keyframe_interval = st.keyframe_interval;
   return p;
-}
-
-// One short generation on a throwaway session at the native size: pays libtorch's
-// first-run costs (allocations, oneDNN primitives, the prompt's text encoding, which the
-// model caches) before the first real frame, and times the steps to seed the latency
-// estimate: measured time + the remaining steps at the pace of the last warm-up step.
-static double warm_up(GstAmusedSrc *self, amused::VideoParams params) {
-  SrcState &st = *self->state;
-  const int full_steps = params.generate.steps;
-  params.generate.steps = std::min(full_steps, WARMUP_STEPS);
-  params.generate.width = params.generate.height = 0;
-  params.camera_motion = amused::CameraMotion::kNone;
-  using clock = std::chrono::steady_clock;
-  std::vector<clock::time_point> marks;
-  amused::RunControl control;
-  control.cancel = &st.cancel;
-  control.on_step = [&marks](int, int) { marks.push_back(clock::now()); };
-  const auto start = clock::now();
-  amused::VideoSession session(st.model);
-  session.generate_next(params, control);
-  const double total = std::chrono::duration<double>(clock::now() - start).count();
-  double per_step = 0.0;
-  if (marks.size() >= 2)
-    per_step = std::chrono::duration<double>(marks.back() - marks[marks.size() - 2]).count();
-  else if (marks.size() == 1)
-    per_step = std::chrono::duration<double>(marks[0] - start).count();
-  const double estimate = total + per_step * (full_steps - params.generate.steps);
-  GST_INFO_OBJECT(self, "warm-up: %d steps in %.1f ms, %.1f ms per step; frame estimate %.1f ms",
-                  params.generate.steps, total * 1e3, per_step * 1e3, estimate * 1e3);
-  return estimate;
 }
 
 static gboolean gst_amused_src_start(GstBaseSrc *bsrc) {
@@ -540,18 +502,24 @@ static gboolean gst_amused_src_start(GstBaseSrc *bsrc) {
   auto model = acquire_model(GST_ELEMENT(self), settings);
   if (!model) goto failed;
   try {
-    apply_threads(settings.threads);
     const amused::ModelInfo info = amused::describe(*model);
     GST_OBJECT_LOCK(self);
     st.model = model;
     st.native_width = info.native_width;
     st.native_height = info.native_height;
-    st.size_step = info.vae_scale_factor * (info.downsample ? 2 : 1);
+    st.size_step = info.size_multiple;
+    st.max_size = info.max_size;
     GST_OBJECT_UNLOCK(self);
     st.session = std::make_unique<amused::VideoSession>(model);
-    const double estimate = warm_up(self, params);
+    // At the native size: the negotiated one is not known yet.
+    const amused::FrameEstimate estimate = amused::warm_up(
+        model, params,
+        frame_control(GST_ELEMENT(self), GST_CAT_DEFAULT, &st.cancel, settings.threads));
+    GST_INFO_OBJECT(self, "warm-up: %.1f ms per step, %.1f ms per decode; frame estimate %.1f ms",
+                    estimate.step_seconds * 1e3, estimate.decode_seconds * 1e3,
+                    estimate.frame_seconds * 1e3);
     GST_OBJECT_LOCK(self);
-    st.times.set_estimate(estimate);
+    st.times.set_estimate(estimate.frame_seconds);
     GST_OBJECT_UNLOCK(self);
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("Warm-up generation failed: %s", e.what()),
@@ -572,7 +540,7 @@ static gboolean gst_amused_src_stop(GstBaseSrc *bsrc) {
   GST_OBJECT_LOCK(self);
   auto model = std::move(st.model);
   st.model.reset();
-  st.size_step = st.native_width = st.native_height = 0;
+  st.size_step = st.max_size = st.native_width = st.native_height = 0;
   st.have_info = false;
   st.settings.started = FALSE;
   GST_OBJECT_UNLOCK(self);
@@ -772,7 +740,9 @@ static GstFlowReturn gst_amused_src_fill(GstPushSrc *psrc, GstBuffer *buffer) {
   GstAmusedSrc *self = GST_AMUSED_SRC(psrc);
   SrcState &st = *self->state;
 
-  // Adopt the settings proposed since the last frame.
+  // Controlled properties take their values at this frame's timestamp (a running time: the
+  // stream starts at 0), then the frame adopts the settings proposed since the last one.
+  gst_object_sync_values(GST_OBJECT(self), st.accum_rtime + st.running_time);
   GST_OBJECT_LOCK(self);
   if (!st.have_info || !st.session) {
     GST_OBJECT_UNLOCK(self);
@@ -790,14 +760,9 @@ static GstFlowReturn gst_amused_src_fill(GstPushSrc *psrc, GstBuffer *buffer) {
   }
 
   amused::Frame frame;
-  amused::RunControl control;
-  control.cancel = &st.cancel;
-  control.on_step = [self](int step, int total) {
-    GST_LOG_OBJECT(self, "step %d/%d", step, total);
-  };
   try {
-    apply_threads(threads);
-    frame = st.session->generate_next(params, control);
+    frame = st.session->generate_next(
+        params, frame_control(GST_ELEMENT(self), GST_CAT_DEFAULT, &st.cancel, threads));
   } catch (const amused::Cancelled &) {
     GST_DEBUG_OBJECT(self, "frame cancelled");
     st.session->reset();
@@ -836,17 +801,7 @@ static GstFlowReturn gst_amused_src_fill(GstPushSrc *psrc, GstBuffer *buffer) {
   GST_BUFFER_DURATION(buffer) = next - st.running_time;
   st.running_time = next;
 
-  GstAmusedMeta *meta = gst_buffer_add_amused_meta(buffer);
-  meta->seed = params.generate.seed;
-  meta->frame_index = static_cast<guint64>(frame.stats.index);
-  meta->steps = static_cast<guint>(params.generate.steps);
-  meta->steps_run = static_cast<guint>(frame.stats.steps_run);
-  meta->prompt_hash = gst_amused_meta_prompt_hash(params.generate.prompt.c_str());
-  meta->generation_time = static_cast<GstClockTime>(frame.stats.seconds * GST_SECOND);
-  meta->keyframe = frame.stats.keyframe;
-  meta->skipped = FALSE;
-  meta->tokens_regenerated = static_cast<guint>(frame.stats.tokens_regenerated);
-  meta->tokens_total = static_cast<guint>(frame.stats.tokens_total);
+  set_frame_meta(buffer, params.generate, &frame.stats, static_cast<guint64>(frame.stats.index));
 
   GST_OBJECT_LOCK(self);
   const gboolean latency_changed = st.times.record(frame.stats.seconds);

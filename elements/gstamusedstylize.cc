@@ -49,9 +49,8 @@
 #include "amused.h"
 #include "gstamusedcommon.h"
 #include "gstamusedenums.h"
+#include "gstamusedmask.h"
 #include "gstamusedmeta.h"
-#include "media/image_io.h"
-#include "media/resize.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_amused_stylize_debug);
 #define GST_CAT_DEFAULT gst_amused_stylize_debug
@@ -67,8 +66,6 @@ enum {
 #define DEFAULT_STRENGTH 0.5
 #define DEFAULT_CHANGE_THRESHOLD 0.04
 #define DEFAULT_MASK nullptr
-#define WARMUP_STEPS 3
-#define MAX_SIZE 4096
 
 #define VIDEO_CAPS GST_VIDEO_CAPS_MAKE("RGB")
 
@@ -91,13 +88,10 @@ struct StylizeState {
 
   // start() .. stop().
   std::shared_ptr<const amused::Model> model;
-  int native_width = 0, native_height = 0, size_step = 0;
-  amused::Image mask_file;  // the PNG as read, 1 channel
+  amused::Image mask;  // the mask picture as read, 1 channel, any size
 
   // Streaming thread (set_info / transform_frame).
-  int in_width = 0, in_height = 0;      // negotiated size
-  int work_width = 0, work_height = 0;  // size the model runs at
-  amused::Image mask_work, mask_in;     // the mask at the work and input sizes
+  int in_width = 0, in_height = 0;  // negotiated size
   std::unique_ptr<amused::VideoSession> session;
   amused::Image last_output;  // the last stylized frame at the input size
   guint64 processed = 0;
@@ -155,19 +149,23 @@ static void gst_amused_stylize_class_init(GstAmusedStylizeClass *klass) {
   const auto flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_property(
       gobject_class, PROP_STRENGTH,
-      g_param_spec_double("strength", "Strength",
-                          "Fraction of the (changed) tokens that is masked and regenerated with "
-                          "the prompt: 0 = passthrough, 1 = regenerate everything. Changes apply "
-                          "from the next frame",
-                          0.0, 1.0, DEFAULT_STRENGTH,
-                          static_cast<GParamFlags>(flags | GST_PARAM_MUTABLE_PLAYING)));
+      g_param_spec_double(
+          "strength", "Strength",
+          "Fraction of the (changed) tokens that is masked and regenerated with "
+          "the prompt: 0 = passthrough, 1 = regenerate everything. Changes apply "
+          "from the next frame; controllable (GstController)",
+          0.0, 1.0, DEFAULT_STRENGTH,
+          static_cast<GParamFlags>(flags | GST_PARAM_MUTABLE_PLAYING | GST_PARAM_CONTROLLABLE)));
   g_object_class_install_property(
       gobject_class, PROP_CHANGE_THRESHOLD,
-      g_param_spec_double("change-threshold", "Change threshold",
-                          "How different a token's source pixels must be from the previous "
-                          "frame's (mean absolute difference, 0..1 of full scale) for it to be "
-                          "regenerated; unchanged tokens keep their previous stylized value",
-                          0.0, 1.0, DEFAULT_CHANGE_THRESHOLD, flags));
+      g_param_spec_double(
+          "change-threshold", "Change threshold",
+          "How different a token's source pixels must be from the previous "
+          "frame's (mean absolute difference, 0..1 of full scale) for it to be "
+          "regenerated; unchanged tokens keep their previous stylized value. "
+          "Changes apply from the next frame; controllable (GstController)",
+          0.0, 1.0, DEFAULT_CHANGE_THRESHOLD,
+          static_cast<GParamFlags>(flags | GST_PARAM_MUTABLE_PLAYING | GST_PARAM_CONTROLLABLE)));
   g_object_class_install_property(
       gobject_class, PROP_MASK,
       g_param_spec_string("mask", "Mask",
@@ -295,58 +293,11 @@ static GstStateChangeReturn gst_amused_stylize_change_state(GstElement *element,
 
 static amused::StylizeParams make_params(const StylizeState &st) {
   amused::StylizeParams p;
-  const Settings &s = st.settings;
-  p.generate.prompt = s.prompt;
-  p.generate.negative_prompt = s.negative_prompt;
-  p.generate.seed = s.seed;
-  p.generate.steps = s.steps;
-  if (s.guidance_scale >= 0.0) p.generate.guidance_scale = s.guidance_scale;
+  p.generate = generate_params(st.settings);
+  p.consistency = consistency_params(st.settings);
   p.strength = st.strength;
   p.change_threshold = st.change_threshold;
-  p.cross_frame_attention = static_cast<amused::CrossFrameAttention>(s.cross_frame_attention);
-  p.reuse_tokens = s.reuse_tokens;
-  p.remask_boundary = s.remask_boundary;
   return p;
-}
-
-// A short restyle of a synthetic native-size frame on a throwaway session: pays libtorch's
-// first-run costs (and encodes the prompt, which the model caches) before the first real
-// frame and seeds the latency estimate (see amusedsrc's warm_up).
-static double warm_up(GstAmusedStylize *self, amused::StylizeParams params) {
-  StylizeState &st = *self->state;
-  const int full_steps = std::max(
-      1, static_cast<int>(std::ceil(params.generate.steps * std::max(params.strength, 0.1))));
-  params.generate.steps = std::min(params.generate.steps, WARMUP_STEPS);
-  params.strength = 1.0;
-  amused::Image source;
-  source.width = st.native_width;
-  source.height = st.native_height;
-  source.channels = 3;
-  source.pixels.resize(static_cast<size_t>(source.width) * source.height * 3);
-  for (int y = 0; y < source.height; ++y)
-    for (int x = 0; x < source.width; ++x) {
-      guint8 *p = &source.pixels[(static_cast<size_t>(y) * source.width + x) * 3];
-      p[0] = static_cast<guint8>(x * 255 / std::max(1, source.width - 1));
-      p[1] = static_cast<guint8>(y * 255 / std::max(1, source.height - 1));
-      p[2] = 128;
-    }
-  using clock = std::chrono::steady_clock;
-  std::vector<clock::time_point> marks;
-  amused::RunControl control;
-  control.cancel = &st.cancel;
-  control.on_step = [&marks](int, int) { marks.push_back(clock::now()); };
-  const auto start = clock::now();
-  amused::VideoSession session(st.model);
-  session.stylize_next(source, params, control);
-  const double total = std::chrono::duration<double>(clock::now() - start).count();
-  double per_step = 0.0;
-  if (marks.size() >= 2)
-    per_step = std::chrono::duration<double>(marks.back() - marks[marks.size() - 2]).count();
-  const double estimate =
-      total + per_step * std::max(0, full_steps - static_cast<int>(marks.size()));
-  GST_INFO_OBJECT(self, "warm-up: %zu steps in %.1f ms; frame estimate %.1f ms", marks.size(),
-                  total * 1e3, estimate * 1e3);
-  return estimate;
 }
 
 static gboolean gst_amused_stylize_start(GstBaseTransform *trans) {
@@ -364,15 +315,15 @@ static gboolean gst_amused_stylize_start(GstBaseTransform *trans) {
   GST_OBJECT_UNLOCK(self);
   st.cancel = false;
   st.processed = 0;
-  st.in_width = st.in_height = st.work_width = st.work_height = 0;
+  st.in_width = st.in_height = 0;
   st.last_output = amused::Image();
 
   if (!mask_path.empty()) {
-    try {
-      st.mask_file = amused::media::read_mask(mask_path);
-    } catch (const std::exception &e) {
+    std::string error;
+    st.mask = read_mask_picture(mask_path, &error);
+    if (st.mask.empty()) {
       GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
-                        ("Cannot read the mask '%s': %s", mask_path.c_str(), e.what()),
+                        ("Cannot read the mask '%s': %s", mask_path.c_str(), error.c_str()),
                         ("mask=%s", mask_path.c_str()));
       gst_amused_stylize_stop(trans);
       return FALSE;
@@ -385,15 +336,17 @@ static gboolean gst_amused_stylize_start(GstBaseTransform *trans) {
     return FALSE;
   }
   try {
-    apply_threads(settings.threads);
     const amused::ModelInfo info = amused::describe(*model);
     st.model = model;
-    st.native_width = info.native_width;
-    st.native_height = info.native_height;
-    st.size_step = info.vae_scale_factor * (info.downsample ? 2 : 1);
-    const double estimate = warm_up(self, params);
+    // At the native size: the negotiated one is not known yet.
+    const amused::FrameEstimate estimate = amused::warm_up(
+        model, params, {info.native_width, info.native_height},
+        frame_control(GST_ELEMENT(self), GST_CAT_DEFAULT, &st.cancel, settings.threads));
+    GST_INFO_OBJECT(self, "warm-up: %.1f ms per step, %.1f ms per decode; frame estimate %.1f ms",
+                    estimate.step_seconds * 1e3, estimate.decode_seconds * 1e3,
+                    estimate.frame_seconds * 1e3);
     GST_OBJECT_LOCK(self);
-    st.times.set_estimate(estimate);
+    st.times.set_estimate(estimate.frame_seconds);
     GST_OBJECT_UNLOCK(self);
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("Warm-up generation failed: %s", e.what()),
@@ -410,8 +363,7 @@ static gboolean gst_amused_stylize_stop(GstBaseTransform *trans) {
   st.session.reset();
   st.model.reset();
   amused::release_recycled_cpu_memory();  // blocks kept for reuse between frames (amused.h)
-  st.mask_file = st.mask_work = st.mask_in = st.last_output = amused::Image();
-  st.size_step = st.native_width = st.native_height = 0;
+  st.mask = st.last_output = amused::Image();
   GST_OBJECT_LOCK(self);
   st.settings.started = FALSE;
   GST_OBJECT_UNLOCK(self);
@@ -493,9 +445,14 @@ static gboolean gst_amused_stylize_query(GstBaseTransform *trans, GstPadDirectio
   return GST_BASE_TRANSFORM_CLASS(parent_class)->query(trans, direction, query);
 }
 
-// The frame boundary: strength 0 switches to passthrough before the buffer is handled.
+// The frame boundary: controlled properties take their values at the buffer's stream time
+// (as GStreamer's own filters sync them), and strength 0 switches to passthrough before the
+// buffer is handled.
 static void gst_amused_stylize_before_transform(GstBaseTransform *trans, GstBuffer *buffer) {
   GstAmusedStylize *self = GST_AMUSED_STYLIZE(trans);
+  const GstClockTime stream_time =
+      gst_segment_to_stream_time(&trans->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+  if (GST_CLOCK_TIME_IS_VALID(stream_time)) gst_object_sync_values(GST_OBJECT(self), stream_time);
   GST_OBJECT_LOCK(self);
   const gboolean passthrough = self->state->strength <= 0.0;
   GST_OBJECT_UNLOCK(self);
@@ -508,19 +465,6 @@ static void gst_amused_stylize_before_transform(GstBaseTransform *trans, GstBuff
 
 // ---------------------------------------------------------------------------------------
 // Streaming
-
-// The size the model runs at: the input's aspect ratio at about the model's native pixel
-// count, each side a multiple of the token size.
-static void work_size(const StylizeState &st, int width, int height, int *out_w, int *out_h) {
-  const double native_area = static_cast<double>(st.native_width) * st.native_height;
-  const double scale = std::sqrt(native_area / (static_cast<double>(width) * height));
-  auto fit = [&](double v) {
-    int n = static_cast<int>(std::lround(v / st.size_step)) * st.size_step;
-    return std::clamp(n, st.size_step, MAX_SIZE / st.size_step * st.size_step);
-  };
-  *out_w = fit(width * scale);
-  *out_h = fit(height * scale);
-}
 
 static gboolean gst_amused_stylize_set_info(GstVideoFilter *filter, GstCaps *, GstVideoInfo *in,
                                             GstCaps *, GstVideoInfo *out) {
@@ -539,13 +483,9 @@ static gboolean gst_amused_stylize_set_info(GstVideoFilter *filter, GstCaps *, G
   }
   st.in_width = in->width;
   st.in_height = in->height;
-  work_size(st, in->width, in->height, &st.work_width, &st.work_height);
+  amused::Size work;
   try {
-    amused::check_size(*st.model, st.work_width, st.work_height);
-    if (!st.mask_file.empty()) {
-      st.mask_work = amused::media::resize(st.mask_file, st.work_width, st.work_height);
-      st.mask_in = amused::media::resize(st.mask_file, st.in_width, st.in_height);
-    }
+    work = amused::fit_size(*st.model, in->width, in->height);
     if (!st.session)
       st.session = std::make_unique<amused::VideoSession>(st.model);
     else
@@ -557,8 +497,8 @@ static gboolean gst_amused_stylize_set_info(GstVideoFilter *filter, GstCaps *, G
     return FALSE;
   }
   st.last_output = amused::Image();
-  GST_INFO_OBJECT(self, "input %dx%d, model runs at %dx%d", st.in_width, st.in_height,
-                  st.work_width, st.work_height);
+  GST_INFO_OBJECT(self, "input %dx%d, model runs at %dx%d", st.in_width, st.in_height, work.width,
+                  work.height);
   return TRUE;
 }
 
@@ -585,14 +525,6 @@ static void image_to_frame(const amused::Image &image, GstVideoFrame *frame) {
 }
 
 static void copy_frame(GstVideoFrame *in, GstVideoFrame *out) { gst_video_frame_copy(out, in); }
-
-// The buffer may already carry a meta copied from upstream (another amused element): the
-// one describing this element's work replaces it.
-static GstAmusedMeta *output_meta(GstBuffer *buffer) {
-  GstAmusedMeta *meta =
-      reinterpret_cast<GstAmusedMeta *>(gst_buffer_get_meta(buffer, GST_AMUSED_META_API_TYPE));
-  return meta ? meta : gst_buffer_add_amused_meta(buffer);
-}
 
 static GstFlowReturn gst_amused_stylize_transform_frame(GstVideoFilter *filter,
                                                         GstVideoFrame *in_frame,
@@ -633,17 +565,8 @@ static GstFlowReturn gst_amused_stylize_transform_frame(GstVideoFilter *filter,
         self, "late by %" GST_STIME_FORMAT ": skipping regeneration at %" GST_TIME_FORMAT " (%s)",
         GST_STIME_ARGS(GST_CLOCK_DIFF(running_time, earliest)), GST_TIME_ARGS(pts),
         have_previous ? "previous frame" : "input");
-    GstAmusedMeta *meta = output_meta(out_frame->buffer);
-    meta->seed = params.generate.seed;
-    meta->frame_index = static_cast<guint64>(st.session->frames());
-    meta->steps = static_cast<guint>(params.generate.steps);
-    meta->steps_run = 0;
-    meta->prompt_hash = gst_amused_meta_prompt_hash(params.generate.prompt.c_str());
-    meta->generation_time = 0;
-    meta->keyframe = FALSE;
-    meta->skipped = TRUE;
-    meta->tokens_regenerated = 0;
-    meta->tokens_total = 0;
+    set_frame_meta(out_frame->buffer, params.generate, nullptr,
+                   static_cast<guint64>(st.session->frames()));
     GstMessage *qos =
         gst_message_new_qos(GST_OBJECT(self), FALSE, running_time,
                             gst_segment_to_stream_time(&trans->segment, GST_FORMAT_TIME, pts), pts,
@@ -655,34 +578,14 @@ static GstFlowReturn gst_amused_stylize_transform_frame(GstVideoFilter *filter,
   }
 
   amused::Frame frame;
-  amused::RunControl control;
-  control.cancel = &st.cancel;
-  control.on_step = [self](int step, int total) {
-    GST_LOG_OBJECT(self, "step %d/%d", step, total);
-  };
   const auto started = std::chrono::steady_clock::now();
   amused::Image output;
   try {
-    apply_threads(threads);
-    amused::Image source = frame_to_image(in_frame);
-    const bool resized = st.work_width != st.in_width || st.work_height != st.in_height;
-    params.mask = st.mask_work;
+    params.mask = st.mask;
     frame = st.session->stylize_next(
-        resized ? amused::media::resize(source, st.work_width, st.work_height) : source, params,
-        control);
-    output = resized ? amused::media::resize(frame.image, st.in_width, st.in_height)
-                     : std::move(frame.image);
-    // Outside the mask the input passes through exactly, whatever the resizing did.
-    if (!st.mask_in.empty()) {
-      const size_t n = static_cast<size_t>(st.in_width) * st.in_height;
-      for (size_t i = 0; i < n; ++i) {
-        const unsigned a = st.mask_in.pixels[i];
-        for (int c = 0; c < 3; ++c) {
-          const unsigned s = source.pixels[i * 3 + c], o = output.pixels[i * 3 + c];
-          output.pixels[i * 3 + c] = static_cast<guint8>((o * a + s * (255 - a) + 127) / 255);
-        }
-      }
-    }
+        frame_to_image(in_frame), params,
+        frame_control(GST_ELEMENT(self), GST_CAT_DEFAULT, &st.cancel, threads));
+    output = std::move(frame.image);
   } catch (const amused::Cancelled &) {
     GST_DEBUG_OBJECT(self, "frame cancelled");
     st.session->reset();
@@ -697,17 +600,9 @@ static GstFlowReturn gst_amused_stylize_transform_frame(GstVideoFilter *filter,
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-  GstAmusedMeta *meta = output_meta(out_frame->buffer);
-  meta->seed = params.generate.seed;
-  meta->frame_index = static_cast<guint64>(frame.stats.index);
-  meta->steps = static_cast<guint>(params.generate.steps);
-  meta->steps_run = static_cast<guint>(frame.stats.steps_run);
-  meta->prompt_hash = gst_amused_meta_prompt_hash(params.generate.prompt.c_str());
-  meta->generation_time = static_cast<GstClockTime>(seconds * GST_SECOND);
-  meta->keyframe = frame.stats.keyframe;
-  meta->skipped = FALSE;
-  meta->tokens_regenerated = static_cast<guint>(frame.stats.tokens_regenerated);
-  meta->tokens_total = static_cast<guint>(frame.stats.tokens_total);
+  frame.stats.seconds = seconds;  // with the copies in and out
+  set_frame_meta(out_frame->buffer, params.generate, &frame.stats,
+                 static_cast<guint64>(frame.stats.index));
 
   GST_OBJECT_LOCK(self);
   const gboolean latency_changed = st.times.record(seconds);

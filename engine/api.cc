@@ -1,74 +1,21 @@
 // The public functions of amused.h: argument checks and conversions around the tensor
 // pipelines of pipeline/sampling_loop.h, mirroring diffusers' three aMUSEd pipelines.
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
-#include <cstdlib>
-#include <mutex>
 #include <sstream>
-#include <thread>
 
 #include "amused.h"
 #include "pipeline/model.h"
 #include "pipeline/sampling_loop.h"
-#include "util/recycling_allocator.h"
+#include "pixels/image_ops.h"
+#include "util/thread_scope.h"
 
 namespace amused {
 
 std::shared_ptr<const Model> load_model(const std::filesystem::path &dir,
                                         const LoadOptions &options) {
-  use_runtime_defaults();
   torch::InferenceMode guard;
   return Model::load(dir, options);
-}
-
-void use_runtime_defaults() {
-  install_recycling_cpu_allocator();
-  // This libtorch's OpenMP starts with one thread on some machines (omp_get_max_threads()
-  // reports 1 with two cores free). Unless the user chose with OMP_NUM_THREADS or
-  // set_num_threads, use every core once.
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (std::getenv("OMP_NUM_THREADS") != nullptr) return;
-    const unsigned cores = std::thread::hardware_concurrency();
-    if (cores > 1 && at::get_num_threads() < static_cast<int>(cores))
-      at::set_num_threads(static_cast<int>(cores));
-  });
-}
-
-void set_num_threads(int threads) {
-  use_runtime_defaults();
-  if (threads < 0) throw Error("threads must be >= 0, got " + std::to_string(threads));
-  if (threads > 0) at::set_num_threads(threads);
-}
-
-ModelInfo describe(const Model &model) {
-  ModelInfo info;
-  info.dir = model.dir();
-  info.native_width = info.native_height = static_cast<int>(model.native_size());
-  info.vae_scale_factor = static_cast<int>(model.vae_scale_factor());
-  info.codebook_size = static_cast<int>(model.transformer()->config().codebook_size);
-  info.mask_token_id = static_cast<int>(model.scheduler_config().mask_token_id);
-  info.downsample = model.transformer()->config().downsample;
-  info.parameters = model.parameter_count();
-  info.device = model.device().str();
-  info.precision = model.options().precision == Precision::kBFloat16 ? "bf16" : "fp32";
-  info.default_guidance_scale = model.generation_defaults().guidance_scale;
-  return info;
-}
-
-void check_size(const Model &model, int width, int height) {
-  const int64_t step =
-      model.vae_scale_factor() * (model.transformer()->config().downsample ? 2 : 1);
-  auto check = [&](const char *what, int v) {
-    if (v <= 0 || v % step != 0 || v > 4096)
-      throw Error(std::string(what) + " " + std::to_string(v) +
-                  " is not a size this model can make: it must be a positive multiple of " +
-                  std::to_string(step) + " pixels, at most 4096 (native size " +
-                  std::to_string(model.native_size()) + ")");
-  };
-  check("width", width);
-  check("height", height);
 }
 
 std::string GenerateParams::to_string() const {
@@ -116,7 +63,7 @@ Result finish(const Model &model, const torch::Tensor &tokens) {
   auto images = pipeline::decode_tokens(model, tokens);
   for (int64_t i = 0; i < tokens.size(0); ++i) {
     r.tokens.push_back(pipeline::tensor_to_grid(tokens[i]));
-    r.images.push_back(pipeline::tensor_to_image(images[i]));
+    r.images.push_back(pixels::tensor_to_image(images[i]));
   }
   return r;
 }
@@ -144,6 +91,7 @@ Resolved resolve_with_image(const Model &model, GenerateParams p, const Image &i
 
 Result text_to_image(const Model &model, const GenerateParams &p, const RunControl &control) {
   torch::InferenceMode guard;
+  ThreadScope threads(control.threads);
   const auto size = resolve(model, p);
   const int64_t scale = model.vae_scale_factor();
   auto cond = pipeline::make_conditioning(model, p, p.num_images, size.width, size.height);
@@ -159,6 +107,7 @@ Result text_to_image(const Model &model, const GenerateParams &p, const RunContr
 Result image_to_image(const Model &model, const GenerateParams &p, const Image &init,
                       double strength, const RunControl &control) {
   torch::InferenceMode guard;
+  ThreadScope threads(control.threads);
   check_strength(strength);
   const auto size = resolve_with_image(model, p, init);
   auto cond = pipeline::make_conditioning(model, p, p.num_images, size.width, size.height);
@@ -167,7 +116,7 @@ Result image_to_image(const Model &model, const GenerateParams &p, const Image &
   const int64_t n = scheduler.num_steps();
   const int64_t run = static_cast<int64_t>(static_cast<double>(n) * strength);
   const int64_t start = n - run;
-  auto tokens = pipeline::encode_to_tokens(model, pipeline::image_to_tensor(init).unsqueeze(0));
+  auto tokens = pipeline::encode_to_tokens(model, pipeline::rgb_to_batch(model, init));
   // diffusers indexes timesteps[start - 1]; with strength 1 that wraps to the last timestep.
   const int64_t noise_index = start - 1 >= 0 ? start - 1 : n - 1;
   tokens = scheduler.add_noise(tokens, scheduler.timestep(noise_index), generator);
@@ -181,6 +130,7 @@ Result image_to_image(const Model &model, const GenerateParams &p, const Image &
 Result inpaint(const Model &model, const GenerateParams &p, const Image &init, const Image &mask,
                double strength, const RunControl &control) {
   torch::InferenceMode guard;
+  ThreadScope threads(control.threads);
   check_strength(strength);
   const auto size = resolve_with_image(model, p, init);
   if (mask.channels != 1)
@@ -209,7 +159,7 @@ Result inpaint(const Model &model, const GenerateParams &p, const Image &init, c
   auto generator = pipeline::make_generator(p.seed);
   const int64_t n = scheduler.num_steps();
   const int64_t start = n - static_cast<int64_t>(static_cast<double>(n) * strength);
-  auto tokens = pipeline::encode_to_tokens(model, pipeline::image_to_tensor(init).unsqueeze(0));
+  auto tokens = pipeline::encode_to_tokens(model, pipeline::rgb_to_batch(model, init));
   tokens = tokens.masked_fill(token_mask, model.scheduler_config().mask_token_id);
   pipeline::LoopOptions options;
   options.start_index = start;

@@ -11,11 +11,10 @@ Needs python3-gi, gir1.2-gstreamer-1.0 and gir1.2-gst-plugins-base-1.0 (Debian p
 installed by scripts/install-deps.sh). They belong to Debian's python3: if `python3` is
 another interpreter (pyenv, a virtualenv), run /usr/bin/python3 examples/embed.py.
 
-What Python cannot read: GstAmusedMeta (seed, steps, prompt hash, generation time) is a
-C struct registered by the plugin without GObject-introspection data, and PyGObject can
-only see metas that have it (or GstCustomMeta, GStreamer >= 1.20, which this meta is not).
-So this prints what GStreamer's Python API does expose: timestamps, caps, buffer size and
-the pixels, plus the element's own statistics properties (last-frame-ms).
+Each buffer carries GstAmusedMeta, a C struct, and the same fields as a GstCustomMeta named
+"GstAmusedFrameInfo" whose GstStructure Python reads (GStreamer >= 1.20): frame index, steps
+run, tokens regenerated, camera position, prompt. This prints them with the timestamp, caps,
+buffer size and pixel range.
 """
 
 import argparse
@@ -63,11 +62,19 @@ def describe(sample, n, src):
     lo, hi = (min(info.data), max(info.data)) if ok else (0, 0)
     if ok:
         buf.unmap(info)
-    # The meta is not readable from Python (see the module docstring); the element's
-    # last-frame-ms property is the closest: the time of the frame generated last.
-    return "frame %d pts %.3f s %dx%d %s %d bytes range %d..%d | last-frame-ms %.1f" % (
+    line = "frame %d pts %.3f s %dx%d %s %d bytes range %d..%d" % (
         n, buf.pts / Gst.SECOND, caps.get_value("width"), caps.get_value("height"),
-        caps.get_value("format"), buf.get_size(), lo, hi, src.get_property("last-frame-ms"))
+        caps.get_value("format"), buf.get_size(), lo, hi)
+    meta = buf.get_custom_meta("GstAmusedFrameInfo")
+    if meta is None:
+        return line + " | no frame info"
+    info = meta.get_structure()
+    return line + " | index %d steps %d/%d tokens %d/%d camera %d,%d %.1f ms%s \"%s\"" % (
+        info.get_value("frame-index"), info.get_value("steps-run"), info.get_value("steps"),
+        info.get_value("tokens-regenerated"), info.get_value("tokens-total"),
+        info.get_value("camera-x"), info.get_value("camera-y"),
+        info.get_value("generation-time") / 1e6,
+        " keyframe" if info.get_value("keyframe") else "", info.get_value("prompt"))
 
 
 def save_png(sample, path):

@@ -23,7 +23,7 @@ out=${1:-promo.mp4}
 prompt=${PROMPT:-a red car on a road under a sunset sky with mountains}
 
 # `model=` only when MODEL is set: without it the element uses the embedded default model.
-# Guidance is the model's own (4 for the default model, 10 for amused-256/512) unless
+# Guidance is the model's own (1.75 for the default model, 10 for amused-256/512) unless
 # GUIDANCE is set.
 set -- amusedsrc prompt="$prompt" seed="${SEED:-3}" camera-motion=pan-right \
   motion-speed="${MOTION_SPEED:-2}" num-buffers="${FRAMES:-48}"

@@ -108,35 +108,12 @@ Image read_image(const std::filesystem::path &path) {
 
 Image read_mask(const std::filesystem::path &path) {
   const Rgba rgba = decode_rgba(path);
-  const size_t n = static_cast<size_t>(rgba.width) * rgba.height;
-  const uint8_t *p = rgba.pixels.data();
-
-  bool constant_color = true;
-  bool constant_alpha = true;
-  for (size_t i = 1; i < n && (constant_color || constant_alpha); ++i) {
-    if (std::memcmp(p + i * 4, p, 3) != 0) constant_color = false;
-    if (p[i * 4 + 3] != p[3]) constant_alpha = false;
-  }
-  const bool use_alpha = rgba.has_alpha && constant_color && !constant_alpha;
-
-  Image mask;
-  mask.width = rgba.width;
-  mask.height = rgba.height;
-  mask.channels = 1;
-  mask.pixels.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    const uint8_t *px = p + i * 4;
-    if (use_alpha) {
-      mask.pixels[i] = px[3];
-    } else if (!rgba.has_color) {
-      mask.pixels[i] = px[0];  // gray was expanded to R = G = B
-    } else {
-      // PIL's L24 fixed-point luma; the weights sum to 65536, so gray stays exact.
-      mask.pixels[i] =
-          static_cast<uint8_t>((px[0] * 19595 + px[1] * 38470 + px[2] * 7471 + 0x8000) >> 16);
-    }
-  }
-  return mask;
+  Image image;
+  image.width = rgba.width;
+  image.height = rgba.height;
+  image.channels = 4;
+  image.pixels = rgba.pixels;
+  return mask_from_rgba(image);
 }
 
 void write_png(const std::filesystem::path &path, const Image &image) {

@@ -17,11 +17,9 @@ namespace amused::media {
 // truncated or corrupt).
 Image read_image(const std::filesystem::path &path);
 
-// Reads a PNG as a 1-channel mask (255 = regenerate, 0 = keep):
-//  - an image whose colour is the same everywhere but whose alpha varies is an alpha mask:
-//    the alpha channel is returned;
-//  - otherwise a grayscale PNG gives its gray value and a colour PNG its luminance, computed
-//    exactly as PIL's `convert("L")` (ITU-R 601 weights), so masks match diffusers.
+// Reads a PNG as a 1-channel mask (255 = regenerate, 0 = keep), by the engine's rule
+// (amused::mask_from_rgba): the alpha channel of an image whose colour is the same
+// everywhere, else the luminance, as PIL's `convert("L")`, so masks match diffusers.
 Image read_mask(const std::filesystem::path &path);
 
 // Writes a 1-channel (grayscale) or 3-channel (RGB) 8-bit image as a PNG. Throws

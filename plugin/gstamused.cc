@@ -9,6 +9,7 @@
 static gboolean plugin_init(GstPlugin *plugin) {
   // The meta API exists as soon as the plugin is loaded, so applications can look it up.
   gst_amused_meta_get_info();
+  gst_amused_frame_info_meta_get_info();
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER(amusedsrc, plugin);
   ret |= GST_ELEMENT_REGISTER(amusedstylize, plugin);

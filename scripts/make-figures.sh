@@ -17,7 +17,7 @@ what=${FIGURES:-all}
 mkdir -p docs/images
 
 if [ "$what" = all ] || [ "$what" = model ]; then
-  "$B/tools/train/amused-eval" --grid docs/images/default-grid.png \
+  "$B/training/amused-eval" --grid docs/images/default-grid.png \
     --reconstructions docs/images/default-vq.png >docs/default-model.md
   cat docs/default-model.md
 fi

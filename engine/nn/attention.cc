@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "util/profiler.h"
+
 namespace amused::nn {
 
 AttentionImpl::AttentionImpl(const AttentionOptions &o) : options_(o) {
@@ -23,15 +25,24 @@ torch::Tensor AttentionImpl::split_heads(const torch::Tensor &t) const {
 }
 
 KeyValue AttentionImpl::project_key_value(const torch::Tensor &context) {
+  ProfileScope scope(profile_.projections);
   return {split_heads(to_k(context)), split_heads(to_v(context))};
 }
 
 torch::Tensor AttentionImpl::attend(const torch::Tensor &x, const KeyValue &kv) {
   const auto b = x.size(0), s = x.size(1);
-  auto q = split_heads(to_q(x));
-  auto scores = attention_matmul(q, kv.key.transpose(-1, -2), bf16_products_) * scale_;
-  auto probs = scores.softmax(-1);
-  auto out = attention_matmul(probs, kv.value, bf16_products_).transpose(1, 2).reshape({b, s, -1});
+  torch::Tensor q, out;
+  {
+    ProfileScope scope(profile_.projections);
+    q = split_heads(to_q(x));
+  }
+  {
+    ProfileScope scope(profile_.products);
+    auto scores = attention_matmul(q, kv.key.transpose(-1, -2), bf16_products_) * scale_;
+    auto probs = scores.softmax(-1);
+    out = attention_matmul(probs, kv.value, bf16_products_).transpose(1, 2).reshape({b, s, -1});
+  }
+  ProfileScope scope(profile_.output);
   return to_out[0]->as<LinearImpl>()->forward(out);
 }
 

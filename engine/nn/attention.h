@@ -37,6 +37,11 @@ class AttentionImpl : public torch::nn::Module {
   int64_t heads() const { return options_.heads; }
   // Runs the attention products in bf16 (set with the model's bf16 precision).
   void set_bfloat16_products(bool on) { bf16_products_ = on; }
+  // Names of the parts in a profile (util/profiler.h): the q/k/v projections, the products
+  // and softmax, the output projection. Static strings.
+  void set_profile_names(const char *projections, const char *products, const char *output) {
+    profile_ = {projections, products, output};
+  }
 
   Linear to_q = nullptr, to_k = nullptr, to_v = nullptr;
   torch::nn::ModuleList to_out;
@@ -47,6 +52,9 @@ class AttentionImpl : public torch::nn::Module {
   AttentionOptions options_;
   double scale_;
   bool bf16_products_ = false;
+  struct {
+    const char *projections = "attention", *products = "attention", *output = "attention";
+  } profile_;
 };
 TORCH_MODULE(Attention);
 

@@ -48,7 +48,16 @@ torch::Tensor attention_matmul(const torch::Tensor &a, const torch::Tensor &b, b
   return torch::matmul(a, b);
 }
 
+void LinearImpl::pack(PackedType type) {
+  torch::NoGradGuard no_grad;
+  packed_ = std::make_shared<const PackedLinear>(weight, bias, type);
+  // The packed copy is all the layer needs from now on.
+  weight.set_data(torch::empty({0}, weight.options()));
+  bias_bf16_ = torch::Tensor();
+}
+
 torch::Tensor LinearImpl::forward(const torch::Tensor &x) {
+  if (packed_) return packed_->forward(x).to(x.scalar_type());
   if (weight.scalar_type() == torch::kBFloat16) {
     // oneDNN's bf16 GEMM (AMX/AVX-512 where present); the rest of the network stays fp32.
     auto y = torch::linear(x.to(torch::kBFloat16), weight,
@@ -117,11 +126,24 @@ Conv2dImpl::Conv2dImpl(const Conv2dOptions &o) : options_(o) {
   if (o.bias) bias = register_parameter("bias", uninitialised({o.out}));
 }
 
+bool Conv2dImpl::pointwise() const {
+  return options_.kernel == 1 && options_.stride == 1 && options_.padding == 0 &&
+         options_.groups == 1;
+}
+
+void Conv2dImpl::pack(PackedType type) {
+  torch::NoGradGuard no_grad;
+  packed_ = std::make_shared<const PackedLinear>(weight.view({weight.size(0), weight.size(1)}),
+                                                 bias, type);
+  weight.set_data(torch::empty({0}, weight.options()));
+}
+
 torch::Tensor Conv2dImpl::forward(const torch::Tensor &x) {
+  if (packed_)
+    return packed_->forward(x.permute({0, 2, 3, 1})).to(x.scalar_type()).permute({0, 3, 1, 2});
   // A pointwise convolution is a matrix product over channels; libtorch sends some of those
   // to its slow im2col path, so they go through the Linear backend instead.
-  if (options_.kernel == 1 && options_.stride == 1 && options_.padding == 0 &&
-      options_.groups == 1 && backend_ == MatmulBackend::kOneDnn) {
+  if (pointwise() && backend_ == MatmulBackend::kOneDnn) {
     auto w = weight.view({weight.size(0), weight.size(1)});
     return linear_product(x.permute({0, 2, 3, 1}), w, bias, backend_).permute({0, 3, 1, 2});
   }
@@ -158,6 +180,18 @@ void use_bfloat16_matmuls(torch::nn::Module &root) {
   for (auto &m : root.modules(true)) {
     if (auto *linear = dynamic_cast<LinearImpl *>(m.get())) linear->use_bfloat16();
     if (auto *attention = dynamic_cast<AttentionImpl *>(m.get()))
+      attention->set_bfloat16_products(true);
+  }
+}
+
+void pack_linears(torch::nn::Module &root,
+                  const std::function<PackedType(const std::string &name)> &choose) {
+  for (const auto &item : root.named_modules("", /*include_self=*/false)) {
+    if (auto *linear = dynamic_cast<LinearImpl *>(item.value().get()))
+      linear->pack(choose(item.key()));
+    if (auto *conv = dynamic_cast<Conv2dImpl *>(item.value().get()); conv && conv->pointwise())
+      conv->pack(choose(item.key()));
+    if (auto *attention = dynamic_cast<AttentionImpl *>(item.value().get()))
       attention->set_bfloat16_products(true);
   }
 }

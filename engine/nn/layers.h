@@ -7,6 +7,12 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "nn/packed_linear.h"
+
 namespace amused::nn {
 
 // How Linear layers run their matrix products on CPU.
@@ -20,8 +26,12 @@ class LinearImpl : public torch::nn::Module {
   LinearImpl(int64_t in_features, int64_t out_features, bool bias);
   torch::Tensor forward(const torch::Tensor &x);
 
-  // Stores the weight in bf16 and runs the product in bf16 (output keeps the input dtype).
+  // Stores the weight in bf16 and runs the product in bf16 (output keeps the input dtype):
+  // torch's own path, for devices oneDNN does not serve.
   void use_bfloat16();
+  // Converts and packs the weights for oneDNN (CPU), releasing the original ones.
+  void pack(PackedType type);
+  bool packed() const { return packed_ != nullptr; }
   void set_backend(MatmulBackend backend) { backend_ = backend; }
 
   torch::Tensor weight;
@@ -30,6 +40,7 @@ class LinearImpl : public torch::nn::Module {
  private:
   MatmulBackend backend_ = MatmulBackend::kDefault;
   torch::Tensor bias_bf16_;
+  std::shared_ptr<const PackedLinear> packed_;
 };
 TORCH_MODULE(Linear);
 
@@ -93,11 +104,15 @@ class Conv2dImpl : public torch::nn::Module {
   explicit Conv2dImpl(const Conv2dOptions &o);
   torch::Tensor forward(const torch::Tensor &x);
   void set_backend(MatmulBackend backend) { backend_ = backend; }
+  bool pointwise() const;
+  // A pointwise convolution is a matrix product over channels: packed as a Linear.
+  void pack(PackedType type);
   torch::Tensor weight, bias;
 
  private:
   Conv2dOptions options_;
   MatmulBackend backend_ = MatmulBackend::kDefault;
+  std::shared_ptr<const PackedLinear> packed_;
 };
 TORCH_MODULE(Conv2d);
 
@@ -131,6 +146,11 @@ torch::Tensor attention_matmul(const torch::Tensor &a, const torch::Tensor &b, b
 // Walks a module tree and sets every Linear's backend / converts it to bf16.
 void set_matmul_backend(torch::nn::Module &root, MatmulBackend backend);
 void use_bfloat16_matmuls(torch::nn::Module &root);
+// Packs every Linear and pointwise Conv2d of the tree for oneDNN, in the type `choose`
+// gives for its name (its path in the tree, e.g. "transformer_layers.3.ff.net.2"), and
+// makes the attention products bf16.
+void pack_linears(torch::nn::Module &root,
+                  const std::function<PackedType(const std::string &name)> &choose);
 
 // Initialisation for training from scratch: normal(0, std) for Linear/Embedding/Conv
 // weights, zeros for biases, ones for norm weights (as transformers/diffusers init).

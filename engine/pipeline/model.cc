@@ -10,8 +10,9 @@ namespace amused {
 
 namespace fs = std::filesystem;
 
-void check_device(const c10::Device &device) {
-  if (device.is_cpu()) return;
+c10::Device usable_device(const std::string &name) {
+  const c10::Device device(parse_device(name));
+  if (device.is_cpu()) return device;
   if (device.is_cuda()) {
     if (!torch::cuda::is_available())
       throw Error("device '" + device.str() +
@@ -20,7 +21,7 @@ void check_device(const c10::Device &device) {
     if (device.has_index() && device.index() >= static_cast<int>(torch::cuda::device_count()))
       throw Error("device '" + device.str() + "' does not exist: " +
                   std::to_string(torch::cuda::device_count()) + " CUDA device(s) present");
-    return;
+    return device;
   }
   throw Error("device '" + device.str() + "' is not supported (use cpu or cuda)");
 }
@@ -30,18 +31,19 @@ Model::Model(fs::path dir, LoadOptions options, text::ClipTokenizer tokenizer,
              const vq::VQConfig &vq_config, sampling::SchedulerConfig scheduler_config)
     : dir_(std::move(dir)),
       options_(options),
+      device_(usable_device(options.device)),
       tokenizer_(std::move(tokenizer)),
       text_encoder_(text_config),
       transformer_(uvit_config),
       vqvae_(vq_config),
-      scheduler_config_(scheduler_config),
-      text_cache_(std::make_unique<TextCache>()) {}
+      scheduler_config_(scheduler_config) {}
 
 int64_t Model::native_size() const {
   return transformer_->config().sample_size * vae_scale_factor();
 }
 
 int64_t Model::parameter_count() const {
+  if (parameters_ > 0) return parameters_;  // counted before packing released the weights
   int64_t n = 0;
   for (const torch::nn::Module *m : {static_cast<const torch::nn::Module *>(text_encoder_.get()),
                                      static_cast<const torch::nn::Module *>(transformer_.get()),
@@ -51,19 +53,35 @@ int64_t Model::parameter_count() const {
 }
 
 void Model::prepare_for_inference() {
+  parameters_ = parameter_count();
   for (torch::nn::Module *m : {static_cast<torch::nn::Module *>(text_encoder_.get()),
                                static_cast<torch::nn::Module *>(transformer_.get()),
                                static_cast<torch::nn::Module *>(vqvae_.get())}) {
     m->eval();
-    m->to(options_.device);
+    m->to(device_);
     for (auto &p : m->parameters()) p.set_requires_grad(false);
-    if (options_.device.is_cpu() && torch::hasMKLDNN())
+    if (device_.is_cpu() && torch::hasMKLDNN())
       nn::set_matmul_backend(*m, nn::MatmulBackend::kOneDnn);
   }
-  if (options_.precision == Precision::kBFloat16) {
+  if (options_.precision == Precision::kFloat32) return;
+  if (!device_.is_cpu()) {
+    if (options_.precision == Precision::kInt8)
+      throw Error("precision int8 runs on the CPU only (device " + device_.str() +
+                  "): use bf16 or fp32");
     nn::use_bfloat16_matmuls(*text_encoder_);
     nn::use_bfloat16_matmuls(*transformer_);
+    return;
   }
+  nn::pack_linears(*text_encoder_, [](const std::string &) { return nn::PackedType::kBFloat16; });
+  const bool int8 = options_.precision == Precision::kInt8;
+  nn::pack_linears(*transformer_, [int8](const std::string &name) {
+    // int8 where the tokens are: the attentions' projections, the feed-forwards and the conv
+    // blocks' channel MLPs. bf16 for what conditions them (a few rows each) and the logits.
+    const bool token_matmul = name.find(".to_") != std::string::npos ||
+                              name.find(".ff.net.") != std::string::npos ||
+                              name.find("channelwise_linear") != std::string::npos;
+    return int8 && token_matmul ? nn::PackedType::kInt8 : nn::PackedType::kBFloat16;
+  });
 }
 
 namespace {
@@ -96,7 +114,7 @@ void check_consistency(const fs::path &dir, const text::ClipTextConfig &t,
 }  // namespace
 
 std::shared_ptr<Model> Model::load(const fs::path &dir, const LoadOptions &options) {
-  check_device(options.device);
+  usable_device(options.device);
   if (!fs::is_directory(dir)) throw Error(dir.string() + ": model folder does not exist");
   if (!fs::exists(dir / "model_index.json"))
     throw Error(dir.string() + ": no model_index.json (not a diffusers checkpoint folder)");

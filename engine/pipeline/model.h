@@ -6,9 +6,10 @@
 #include <filesystem>
 #include <memory>
 
+#include <c10/core/Device.h>
 #include "amused.h"
+
 #include "pipeline/generation_defaults.h"
-#include "pipeline/text_cache.h"
 #include "sampling/scheduler.h"
 #include "text/clip_text_model.h"
 #include "text/clip_tokenizer.h"
@@ -21,19 +22,6 @@ class Model {
  public:
   static std::shared_ptr<Model> load(const std::filesystem::path &dir, const LoadOptions &options);
 
-  // A model with freshly initialised weights (normal(0, 0.02), as transformers and
-  // diffusers initialise), for training from scratch. Not prepared for inference.
-  static std::shared_ptr<Model> create(const std::filesystem::path &tokenizer_dir,
-                                       const text::ClipTextConfig &text_config,
-                                       const transformer::UVit2DConfig &uvit_config,
-                                       const vq::VQConfig &vq_config,
-                                       sampling::SchedulerConfig scheduler_config, uint64_t seed,
-                                       const LoadOptions &options = {});
-
-  // Writes the diffusers folder layout (model_index.json, five component folders, configs,
-  // safetensors weights in fp32 or as fp16 variant files) so diffusers can load it too.
-  void save(const std::filesystem::path &dir, bool fp16 = false) const;
-
   Model(std::filesystem::path dir, LoadOptions options, text::ClipTokenizer tokenizer,
         const text::ClipTextConfig &text_config, const transformer::UVit2DConfig &uvit_config,
         const vq::VQConfig &vq_config, sampling::SchedulerConfig scheduler_config);
@@ -41,7 +29,7 @@ class Model {
   const std::filesystem::path &dir() const { return dir_; }
   std::filesystem::path tokenizer_dir() const { return dir_ / "tokenizer"; }
   const LoadOptions &options() const { return options_; }
-  torch::Device device() const { return options_.device; }
+  const c10::Device &device() const { return device_; }
   int64_t vae_scale_factor() const { return vqvae_->config().scale_factor(); }
   int64_t native_size() const;  // pixels: transformer sample_size x vae scale factor
   int64_t parameter_count() const;
@@ -51,9 +39,8 @@ class Model {
   transformer::UVit2DModel &transformer() const { return transformer_; }
   vq::VQModel &vqvae() const { return vqvae_; }
   const sampling::SchedulerConfig &scheduler_config() const { return scheduler_config_; }
-  TextCache &text_cache() const { return *text_cache_; }
   const GenerationDefaults &generation_defaults() const { return generation_defaults_; }
-  // For a model being trained: what save() writes to generation_config.json.
+  // For a model being trained: what lab::save_model writes to generation_config.json.
   void set_generation_defaults(const GenerationDefaults &d) { generation_defaults_ = d; }
 
   // Moves to the device, sets eval mode and the matmul backend / precision.
@@ -62,16 +49,18 @@ class Model {
  private:
   std::filesystem::path dir_;
   LoadOptions options_;
+  c10::Device device_;
   text::ClipTokenizer tokenizer_;
   mutable text::ClipTextModelWithProjection text_encoder_;
   mutable transformer::UVit2DModel transformer_;
   mutable vq::VQModel vqvae_;
   sampling::SchedulerConfig scheduler_config_;
-  std::unique_ptr<TextCache> text_cache_;
   GenerationDefaults generation_defaults_;
+  int64_t parameters_ = 0;
 };
 
-// Fails with a clear message when `device` cannot be used by the running libtorch.
-void check_device(const c10::Device &device);
+// The device named by `name` ("cpu", "cuda", "cuda:N"); throws Error with a clear message
+// when the running libtorch cannot use it.
+c10::Device usable_device(const std::string &name);
 
 }  // namespace amused

@@ -22,7 +22,7 @@ ModelCache::ModelCache() : impl_(std::make_shared<Impl>()) {}
 std::shared_ptr<const Model> ModelCache::get(const fs::path &dir, const LoadOptions &options) {
   std::error_code ec;
   auto canonical = fs::weakly_canonical(dir, ec);
-  auto key = std::make_tuple(ec ? dir.string() : canonical.string(), options.device.str(),
+  auto key = std::make_tuple(ec ? dir.string() : canonical.string(), options.device,
                              static_cast<int>(options.precision));
   // Loading holds the lock so two elements naming the same folder load it once.
   std::lock_guard<std::mutex> lock(impl_->mutex);

@@ -3,34 +3,38 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include "pixels/image_ops.h"
+#include "util/profiler.h"
+
 namespace amused::pipeline {
 
 at::Generator make_generator(uint64_t seed) {
   return at::make_generator<at::CPUGeneratorImpl>(seed);
 }
 
-PromptEmbedding encode_prompt(const Model &model, const std::string &prompt) {
+PromptEmbedding encode_prompt(const Model &model, const std::string &prompt, TextCache *cache) {
   PromptEmbedding e;
-  if (model.text_cache().find(prompt, e)) return e;
+  if (cache && cache->find(prompt, e)) return e;
+  ProfileScope scope("text encoder");
   auto ids = model.tokenizer().encode_padded(prompt);
   auto input = torch::tensor(ids, torch::kLong).unsqueeze(0).to(model.device());
   auto out = model.text_encoder()->forward(input);
   e.hidden = out.penultimate;
   e.pooled = out.text_embeds;
-  model.text_cache().insert(prompt, e);
+  if (cache) cache->insert(prompt, e);
   return e;
 }
 
 Conditioning make_conditioning(const Model &model, const GenerateParams &p, int64_t batch,
-                               int64_t width, int64_t height) {
+                               int64_t width, int64_t height, TextCache *cache) {
   Conditioning c;
   c.guidance_scale = p.guidance_scale.value_or(model.generation_defaults().guidance_scale);
   c.cfg = c.guidance_scale > 1.0;
-  auto positive = encode_prompt(model, p.prompt);
+  auto positive = encode_prompt(model, p.prompt, cache);
   c.hidden = positive.hidden.repeat({batch, 1, 1});
   c.pooled = positive.pooled.repeat({batch, 1});
   if (c.cfg) {
-    auto negative = encode_prompt(model, p.negative_prompt);
+    auto negative = encode_prompt(model, p.negative_prompt, cache);
     c.hidden = torch::cat({negative.hidden.repeat({batch, 1, 1}), c.hidden});
     c.pooled = torch::cat({negative.pooled.repeat({batch, 1}), c.pooled});
   }
@@ -50,6 +54,7 @@ torch::Tensor guided_logits(const Model &model, const Conditioning &cond,
   auto input = cond.cfg ? torch::cat({latents, latents}) : latents;
   auto logits = model.transformer()->forward(input, cond.hidden, cond.pooled, cond.micro, hooks);
   if (!cond.cfg) return logits;
+  ProfileScope scope("guidance");
   auto parts = logits.chunk(2);
   return parts[0] + cond.guidance_scale * (parts[1] - parts[0]);
 }
@@ -64,6 +69,7 @@ torch::Tensor run_steps(const Model &model, const Conditioning &cond, torch::Ten
         options.hooks ? *options.hooks : transformer::SelfAttentionHooks{};
     if (options.before_step) options.before_step(i - options.start_index, hooks);
     auto logits = guided_logits(model, cond, latents, hooks);
+    ProfileScope scope("scheduler");
     latents =
         scheduler
             .step(logits, scheduler.timestep(i), latents, generator, options.starting_mask_ratio)
@@ -77,37 +83,20 @@ torch::Tensor run_steps(const Model &model, const Conditioning &cond, torch::Ten
 }
 
 torch::Tensor decode_tokens(const Model &model, const torch::Tensor &tokens, nn::NormStats *stats) {
+  ProfileScope scope("VQ decode");
   return model.vqvae()->decode_indices(tokens.to(model.device()), stats).clamp(0, 1);
 }
 
 torch::Tensor encode_to_tokens(const Model &model, const torch::Tensor &images) {
+  ProfileScope scope("VQ encode");
   auto latents = model.vqvae()->encode(images.to(model.device()));
   return model.vqvae()->quantize->nearest_indices(latents);
 }
 
-torch::Tensor image_to_tensor(const Image &image) {
+torch::Tensor rgb_to_batch(const Model &model, const Image &image) {
   if (image.channels != 3)
     throw Error("expected an RGB image, got " + std::to_string(image.channels) + " channels");
-  if (image.pixels.size() != static_cast<size_t>(image.width) * image.height * 3)
-    throw Error("image buffer size does not match " + std::to_string(image.width) + "x" +
-                std::to_string(image.height));
-  auto t = torch::from_blob(const_cast<uint8_t *>(image.pixels.data()),
-                            {image.height, image.width, 3}, torch::kUInt8);
-  return (t.to(torch::kFloat32) / 255.0f).permute({2, 0, 1}).contiguous();
-}
-
-Image tensor_to_image(const torch::Tensor &chw) {
-  auto u8 = (chw.to(torch::kCPU, torch::kFloat32).permute({1, 2, 0}) * 255.0f)
-                .round()
-                .clamp(0, 255)
-                .to(torch::kUInt8)
-                .contiguous();
-  Image img;
-  img.height = static_cast<int>(u8.size(0));
-  img.width = static_cast<int>(u8.size(1));
-  img.channels = 3;
-  img.pixels.assign(u8.data_ptr<uint8_t>(), u8.data_ptr<uint8_t>() + u8.numel());
-  return img;
+  return pixels::image_to_tensor(image).unsqueeze(0).to(model.device());
 }
 
 TokenGrid tensor_to_grid(const torch::Tensor &hw) {

@@ -10,11 +10,15 @@
 
 #include "amused.h"
 #include "pipeline/model.h"
+#include "pipeline/text_cache.h"
 #include "transformer/uvit_blocks.h"
 
 namespace amused::pipeline {
 
-PromptEmbedding encode_prompt(const Model &model, const std::string &prompt);
+// The text encoder's outputs for `prompt`, from `cache` when it has them (a video stream
+// encodes each prompt once, not once per frame).
+PromptEmbedding encode_prompt(const Model &model, const std::string &prompt,
+                              TextCache *cache = nullptr);
 
 struct Conditioning {
   torch::Tensor hidden;  // [B or 2B, 77, D]; with CFG the unconditional half comes first
@@ -26,7 +30,7 @@ struct Conditioning {
 
 // Conditioning for `batch` images of one prompt, as the pipelines build it.
 Conditioning make_conditioning(const Model &model, const GenerateParams &params, int64_t batch,
-                               int64_t width, int64_t height);
+                               int64_t width, int64_t height, TextCache *cache = nullptr);
 
 // Transformer logits for the token grid, guidance applied: [B, codebook, h, w].
 torch::Tensor guided_logits(const Model &model, const Conditioning &cond,
@@ -54,9 +58,9 @@ torch::Tensor decode_tokens(const Model &model, const torch::Tensor &tokens,
 // Images in [0,1] [B,3,H,W] -> nearest-codebook token grid [B,h,w].
 torch::Tensor encode_to_tokens(const Model &model, const torch::Tensor &images);
 
-// Pixel conversions: u8 HWC <-> float NCHW in [0,1]; rounding as numpy's (x*255).round().
-torch::Tensor image_to_tensor(const Image &image);
-Image tensor_to_image(const torch::Tensor &chw);
+// An RGB image as float [1,3,H,W] in [0,1] on the model's device; throws Error for other
+// channel counts.
+torch::Tensor rgb_to_batch(const Model &model, const Image &image);
 TokenGrid tensor_to_grid(const torch::Tensor &hw);
 
 // The generator the reference creates with torch.Generator("cpu").manual_seed(seed).

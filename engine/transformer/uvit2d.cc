@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "amused.h"
+#include "util/profiler.h"
 
 namespace amused::transformer {
 
@@ -52,6 +53,7 @@ torch::Tensor UVit2DModelImpl::forward(const torch::Tensor &input_ids,
                                        const torch::Tensor &pooled_text_emb,
                                        const torch::Tensor &micro_conds,
                                        const SelfAttentionHooks &hooks) {
+  ProfileScope scope("transformer: embedding and conditioning");
   auto encoder_hidden_states = encoder_proj_layer_norm(encoder_proj(encoder_hidden_states_in));
   const auto batch = input_ids.size(0);
   auto micro = sinusoidal_embedding(micro_conds.flatten(), config_.micro_cond_encode_dim)

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "util/profiler.h"
+
 namespace amused::transformer {
 
 namespace {
@@ -56,6 +58,7 @@ ConvNextBlockImpl::ConvNextBlockImpl(int64_t ch, const UVit2DConfig &c) {
 }
 
 torch::Tensor ConvNextBlockImpl::forward(const torch::Tensor &x, const torch::Tensor &cond) {
+  ProfileScope scope("transformer: conv blocks");
   auto h = nhwc(depthwise(x));
   h = channelwise_linear_1(norm(h));
   h = channelwise_linear_2(channelwise_norm(torch::gelu(h)));
@@ -79,10 +82,15 @@ SkipFFTransformerBlockImpl::SkipFFTransformerBlockImpl(int64_t ch, const UVit2DC
   attn1 = register_module("attn1", nn::Attention(a));
   norm2 = register_module("norm2", nn::RMSNorm(ch, 1e-6, true));
   attn2 = register_module("attn2", nn::Attention(a));
+  for (nn::Attention *attn : {&attn1, &attn2})
+    (*attn)->set_profile_names("transformer: conv-stage attention (text)",
+                               "transformer: conv-stage attention (text)",
+                               "transformer: conv-stage attention (text)");
 }
 
 torch::Tensor SkipFFTransformerBlockImpl::forward(const torch::Tensor &x,
                                                   const torch::Tensor &encoder_hidden_states) {
+  ProfileScope scope("transformer: conv-stage attention (text)");
   auto context = kv_mapper ? kv_mapper(torch::silu(encoder_hidden_states)) : encoder_hidden_states;
   auto h = x + attn1(norm1(x), context);
   return h + attn2(norm2(h), context);
@@ -94,6 +102,7 @@ Downsample2DImpl::Downsample2DImpl(int64_t ch, const UVit2DConfig &c) {
 }
 
 torch::Tensor Downsample2DImpl::forward(const torch::Tensor &x) {
+  ProfileScope scope("transformer: down/upsampling");
   auto h = nchw(norm(nhwc(x)));
   // diffusers pads right/bottom by one before a padding-0 strided conv.
   return conv(torch::constant_pad_nd(h, {0, 1, 0, 1}, 0));
@@ -105,7 +114,10 @@ Upsample2DImpl::Upsample2DImpl(int64_t ch, const UVit2DConfig &c) {
                          nn::ConvTranspose2d(nn::Conv2dOptions{ch, ch, 2, 2, 0, 1, c.use_bias}));
 }
 
-torch::Tensor Upsample2DImpl::forward(const torch::Tensor &x) { return conv(nchw(norm(nhwc(x)))); }
+torch::Tensor Upsample2DImpl::forward(const torch::Tensor &x) {
+  ProfileScope scope("transformer: down/upsampling");
+  return conv(nchw(norm(nhwc(x))));
+}
 
 UVitBlockImpl::UVitBlockImpl(const UVit2DConfig &c, bool down, bool up) {
   const int64_t ch = c.block_out_channels;
@@ -146,6 +158,7 @@ AdaLayerNormContinuousImpl::AdaLayerNormContinuousImpl(const UVit2DConfig &c, bo
 
 torch::Tensor AdaLayerNormContinuousImpl::forward(const torch::Tensor &x,
                                                   const torch::Tensor &cond) {
+  ProfileScope scope("transformer: norms and modulation");
   auto ss = linear(torch::silu(cond)).chunk(2, 1);
   auto normed = rms_norm ? rms_norm(x) : layer_norm(x);
   return normed * (1 + ss[0].unsqueeze(1)) + ss[1].unsqueeze(1);
@@ -168,6 +181,7 @@ FeedForwardImpl::FeedForwardImpl(int64_t dim, int64_t inner, bool bias) {
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor &x) {
+  ProfileScope scope("transformer: feed-forward");
   auto h = net[0]->as<GegluImpl>()->forward(x);
   return net[2]->as<nn::LinearImpl>()->forward(h);
 }
@@ -184,6 +198,12 @@ BasicTransformerBlockImpl::BasicTransformerBlockImpl(const UVit2DConfig &c) {
   norm2 = register_module("norm2", AdaLayerNormContinuous(c, true));
   a.context_dim = c.hidden_size;  // the projected text states
   attn2 = register_module("attn2", nn::Attention(a));
+  attn1->set_profile_names("transformer: self-attention q/k/v",
+                           "transformer: self-attention scores, softmax, values",
+                           "transformer: self-attention output");
+  attn2->set_profile_names("transformer: cross-attention (text)",
+                           "transformer: cross-attention (text)",
+                           "transformer: cross-attention (text)");
   norm3 = register_module("norm3", AdaLayerNormContinuous(c, false));
   ff = register_module("ff", FeedForward(c.hidden_size, c.intermediate_size, c.use_bias));
 }
@@ -193,6 +213,7 @@ torch::Tensor BasicTransformerBlockImpl::forward(const torch::Tensor &x,
                                                  const torch::Tensor &cond,
                                                  const std::vector<nn::KeyValue> *extra,
                                                  nn::KeyValue *record) {
+  ProfileScope scope("transformer: residuals and copies");
   auto normed = norm1(x, cond);
   nn::KeyValue own = attn1->project_key_value(normed);
   if (record) *record = own;
@@ -221,6 +242,7 @@ ConvMlmLayerImpl::ConvMlmLayerImpl(const UVit2DConfig &c) {
 }
 
 torch::Tensor ConvMlmLayerImpl::forward(const torch::Tensor &x) {
+  ProfileScope scope("transformer: logits head");
   return conv2(nchw(layer_norm(nhwc(conv1(x)))));
 }
 

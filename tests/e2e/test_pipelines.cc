@@ -354,7 +354,10 @@ TEST_F(Examples, EmbedPython) {
     std::snprintf(pts, sizeof pts, "pts %.3f s", k / 8.0);
     EXPECT_TRUE(contains(lines[k], pts)) << lines[k];
     EXPECT_TRUE(contains(lines[k], "32x32 RGB 3072 bytes")) << lines[k];
+    // The frame info Python reads from the custom meta.
+    EXPECT_TRUE(contains(lines[k], "index " + std::to_string(k) + " ")) << lines[k];
   }
+  EXPECT_TRUE(contains(lines[0], "keyframe")) << lines[0];
   EXPECT_TRUE(contains(r.out, "-- prompt ->")) << r.out;
   expect_snapshot(png, 32, 32);
 

@@ -1,6 +1,8 @@
 // amusedsrc: caps, timestamps, frame count, live properties, determinism, state changes,
 // latency, the meta and every error path. Runs on the tiny test checkpoint.
 #include <glib/gstdio.h>
+#include <gst/controller/gstdirectcontrolbinding.h>
+#include <gst/controller/gstinterpolationcontrolsource.h>
 #include <gst/video/video.h>
 #include <unistd.h>
 
@@ -252,6 +254,59 @@ static std::vector<GstBuffer *> run_frames(const char *props, int n) {
   gst_harness_teardown(h);
   return out;
 }
+
+// Every property the streaming thread reads per frame can change while PLAYING; the
+// numeric ones worth animating can be driven by a GstController.
+GST_START_TEST(test_property_flags) {
+  GstElement *e = gst_element_factory_make("amusedsrc", nullptr);
+  GObjectClass *klass = G_OBJECT_GET_CLASS(e);
+  for (const char *name : {"prompt", "negative-prompt", "seed", "steps", "guidance-scale",
+                           "cross-frame-attention", "reuse-tokens", "remask-boundary", "threads",
+                           "camera-motion", "motion-speed", "keyframe-interval"}) {
+    GParamSpec *spec = g_object_class_find_property(klass, name);
+    fail_unless(spec != nullptr, "%s", name);
+    fail_unless(spec->flags & GST_PARAM_MUTABLE_PLAYING, "%s is not mutable in PLAYING", name);
+  }
+  for (const char *name : {"motion-speed", "guidance-scale"})
+    fail_unless(g_object_class_find_property(klass, name)->flags & GST_PARAM_CONTROLLABLE,
+                "%s is not controllable", name);
+  for (const char *name : {"model", "device", "precision"})
+    fail_if(g_object_class_find_property(klass, name)->flags & GST_PARAM_MUTABLE_PLAYING, "%s",
+            name);
+  gst_object_unref(e);
+}
+GST_END_TEST;
+
+// motion-speed ramps linearly from 0 px/frame at 0 s to 8 px/frame at 1 s (8 frames per
+// second): frame k is synced at k/8 s and moves the camera by k pixels, so the camera of
+// frame k stands at 1 + 2 + ... + k pixels. The meta (C and custom) says where it is.
+GST_START_TEST(test_motion_speed_follows_a_control_source) {
+  GstHarness *h = src_harness("camera-motion=pan-right num-buffers=8");
+  GstControlSource *cs = gst_interpolation_control_source_new();
+  g_object_set(cs, "mode", GST_INTERPOLATION_MODE_LINEAR, nullptr);
+  auto *tv = GST_TIMED_VALUE_CONTROL_SOURCE(cs);
+  fail_unless(gst_timed_value_control_source_set(tv, 0, 0.0));
+  fail_unless(gst_timed_value_control_source_set(tv, GST_SECOND, 8.0));
+  fail_unless(gst_object_add_control_binding(
+      GST_OBJECT(h->element),
+      gst_direct_control_binding_new_absolute(GST_OBJECT(h->element), "motion-speed", cs)));
+  gst_harness_play(h);
+  for (gint64 k = 0; k < 8; ++k) {
+    GstBuffer *buf = gst_harness_pull(h);
+    fail_unless_equals_uint64(GST_BUFFER_PTS(buf), gst_util_uint64_scale(k, GST_SECOND, 8));
+    fail_unless_equals_int64(meta_of(buf)->camera_x, k * (k + 1) / 2);
+    fail_unless_equals_int64(meta_of(buf)->camera_y, 0);
+    GstCustomMeta *info = gst_buffer_get_custom_meta(buf, "GstAmusedFrameInfo");
+    fail_unless(info != nullptr);
+    gint64 x = -1;
+    fail_unless(gst_structure_get_int64(gst_custom_meta_get_structure(info), "camera-x", &x));
+    fail_unless_equals_int64(x, k * (k + 1) / 2);
+    gst_buffer_unref(buf);
+  }
+  gst_object_unref(cs);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
 
 GST_START_TEST(test_same_seed_same_frames) {
   const char *props =
@@ -603,6 +658,8 @@ static Suite *amusedsrc_suite(void) {
   tcase_add_test(tc, test_num_buffers_eos_and_duration);
   tcase_add_test(tc, test_prompt_change_while_playing);
   tcase_add_test(tc, test_same_seed_same_frames);
+  tcase_add_test(tc, test_property_flags);
+  tcase_add_test(tc, test_motion_speed_follows_a_control_source);
   tcase_add_test(tc, test_state_cycles);
   tcase_add_test(tc, test_seek_only_to_start);
   tcase_add_test(tc, test_live_pause_resume);

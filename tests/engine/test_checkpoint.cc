@@ -11,7 +11,7 @@
 #include "amused.h"
 #include "checkpoint/safetensors.h"
 #include "checkpoint_fixture.h"
-#include "pipeline/model.h"
+#include "lab/amused_lab.h"
 
 namespace amused {
 namespace {
@@ -315,7 +315,7 @@ TEST_F(BrokenCheckpoint, ShardMissing) {
 
 TEST_F(BrokenCheckpoint, CudaUnavailable) {
   if (torch::cuda::is_available()) GTEST_SKIP() << "this libtorch has CUDA";
-  expect_error({"cuda", "not available", "CUDA"}, LoadOptions{c10::Device("cuda")});
+  expect_error({"cuda", "not available", "CUDA"}, LoadOptions{"cuda"});
 }
 
 // --- Layouts that must load -------------------------------------------------------------
@@ -381,7 +381,7 @@ TEST(GenerationDefaults, UnsetGuidanceTakesTheModelsScale) {
 TEST(CheckpointLayouts, SavedModelRoundTrips) {
   testing::ScratchDir scratch;
   auto original = load_model(kData / "amused-tiny");
-  original->save(scratch.path() / "saved");
+  lab::save_model(*original, scratch.path() / "saved");
   EXPECT_TRUE(fs::exists(scratch.path() / "saved" / "tokenizer" / "vocab.json"));
   auto loaded = load_model(scratch.path() / "saved");
   EXPECT_EQ(describe(*loaded).parameters, describe(*original).parameters);
@@ -396,7 +396,7 @@ TEST(CheckpointLayouts, SavedModelRoundTrips) {
 TEST(CheckpointLayouts, SavedFp16ModelLoads) {
   testing::ScratchDir scratch;
   auto original = load_model(kData / "amused-tiny");
-  original->save(scratch.path() / "saved", /*fp16=*/true);
+  lab::save_model(*original, scratch.path() / "saved", /*fp16=*/true);
   EXPECT_TRUE(fs::exists(scratch.path() / "saved" / "transformer" /
                          "diffusion_pytorch_model.fp16.safetensors"));
   EXPECT_FALSE(

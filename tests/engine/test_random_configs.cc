@@ -1,6 +1,6 @@
 // Checkpoints of shapes the parity fixtures do not have (layer and head counts, U-ViT
 // down/upsampling, codebook sizes, VQ depth with 2, 4 and 8 pixels per token, non-square
-// outputs), built with random weights by Model::create and saved in the diffusers layout,
+// outputs), built with random weights by lab::create_model and saved in the diffusers layout,
 // then driven through the public API only. No reference outputs exist for these, so the
 // tests check invariants that hold for any weights.
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 
 #include "amused.h"
 #include "checkpoint_fixture.h"
-#include "pipeline/model.h"
+#include "lab/amused_lab.h"
 
 namespace amused {
 namespace {
@@ -135,7 +135,8 @@ class RandomModel : public ::testing::TestWithParam<RandomConfig> {
   void SetUp() override {
     const auto &c = GetParam();
     const fs::path tokenizer = fs::path(AMUSED_TESTS_DATA_DIR) / "amused-tiny" / "tokenizer";
-    Model::create(tokenizer, c.text, c.uvit, c.vq, c.scheduler, 42)->save(scratch_.path() / "m");
+    lab::save_model(*lab::create_model(tokenizer, c.text, c.uvit, c.vq, c.scheduler, 42),
+                    scratch_.path() / "m");
     model_ = load_model(scratch_.path() / "m");
   }
 

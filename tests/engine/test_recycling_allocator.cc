@@ -16,7 +16,7 @@ constexpr size_t kMiB = size_t{1} << 20;
 class Recycling : public ::testing::Test {
  protected:
   void SetUp() override {
-    amused::use_runtime_defaults();
+    amused::configure_runtime();
     amused::release_recycled_cpu_memory();
   }
 };

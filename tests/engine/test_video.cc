@@ -23,7 +23,7 @@ VideoParams pan_params(CameraMotion motion, double speed, int boundary) {
   p.generate.seed = 11;
   p.camera_motion = motion;
   p.motion_speed = speed;
-  p.remask_boundary = boundary;
+  p.consistency.remask_boundary = boundary;
   return p;
 }
 
@@ -96,8 +96,8 @@ TEST(VideoPan, SharedRegionErrorFarBelowIndependentFrames) {
     VideoSession session(tiny());
     // Boundary 0: on this 8x8-token model one band would be a quarter of the frame.
     auto p = pan_params(CameraMotion::kPanRight, 3.0, 0);
-    p.cross_frame_attention = cfa;
-    p.reuse_tokens = reuse;
+    p.consistency.cross_frame_attention = cfa;
+    p.consistency.reuse_tokens = reuse;
     Frame previous = session.generate_next(p);
     double sum = 0;
     for (int k = 1; k < 8; ++k) {
@@ -142,7 +142,7 @@ TEST(VideoMetrics, Definitions) {
 
 TEST(VideoPan, SameSeedSameVideo) {
   auto p = pan_params(CameraMotion::kPanLeft, 3.0, 1);
-  p.cross_frame_attention = CrossFrameAttention::kFirstAndPrevious;
+  p.consistency.cross_frame_attention = CrossFrameAttention::kFirstAndPrevious;
   VideoSession a(tiny()), b(tiny());
   for (int k = 0; k < 6; ++k)
     EXPECT_EQ(a.generate_next(p).image.pixels, b.generate_next(p).image.pixels);
@@ -162,8 +162,8 @@ TEST(VideoStatic, NoMotionKeepsTheFrame) {
 TEST(VideoBaseline, IndependentFramesDiffer) {
   VideoSession session(tiny());
   auto p = pan_params(CameraMotion::kNone, 0, 1);
-  p.cross_frame_attention = CrossFrameAttention::kNone;
-  p.reuse_tokens = false;
+  p.consistency.cross_frame_attention = CrossFrameAttention::kNone;
+  p.consistency.reuse_tokens = false;
   auto a = session.generate_next(p), b = session.generate_next(p);
   EXPECT_NE(a.tokens.ids, b.tokens.ids);  // seed + frame index
   EXPECT_TRUE(b.stats.keyframe);
@@ -209,7 +209,7 @@ TEST(VideoStylize, OnlyChangedRegionIsRegenerated) {
   StylizeParams p;
   p.generate.prompt = "an oil painting";
   p.strength = 1.0;
-  p.remask_boundary = 0;
+  p.consistency.remask_boundary = 0;
   auto src = noise_image(32, 32, 5);
   auto first = session.stylize_next(src, p);
   // Change one token's pixels (top-left 4x4 patch of the 32x32 frame).

@@ -10,7 +10,6 @@
 #include "cli_error.h"
 #include "media/image_io.h"
 #include "media/progress_bar.h"
-#include "media/resize.h"
 #include "model_options.h"
 #include "option_parser.h"
 #include "outputs.h"
@@ -56,7 +55,7 @@ void add_options(OptionParser &p, ImageOptions &o) {
   p.add_int("steps", 's', "N", "denoising steps (default: " + std::to_string(g.steps) + ")",
             &g.steps);
   p.add_double("guidance-scale", 'g', "F",
-               "classifier-free guidance, on when > 1 (default: the model's: 4 for the "
+               "classifier-free guidance, on when > 1 (default: the model's: 1.75 for the "
                "default model, 10 for amused-256/512)",
                &g.guidance_scale);
   p.add_int("width", 'W', "W",
@@ -137,7 +136,7 @@ Image fit(const Image &image, int width, int height, const char *what) {
   if (image.width == width && image.height == height) return image;
   std::fprintf(stderr, "amused image: resizing the %s from %dx%d to %dx%d\n", what, image.width,
                image.height, width, height);
-  return media::resize(image, width, height);
+  return resize_image(image, width, height);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {

@@ -29,7 +29,7 @@ void print_text(const ModelInfo &m) {
   std::printf("model:       %s\n", m.dir.string().c_str());
   std::printf("native size: %dx%d pixels, %dx%d tokens of %dx%d pixels\n", m.native_width,
               m.native_height, grid_w, grid_h, m.vae_scale_factor, m.vae_scale_factor);
-  std::printf("sizes:       multiples of %d pixels\n", m.vae_scale_factor * (m.downsample ? 2 : 1));
+  std::printf("sizes:       multiples of %d pixels, up to %d\n", m.size_multiple, m.max_size);
   std::printf("codebook:    %d codes, mask token %d\n", m.codebook_size, m.mask_token_id);
   std::printf("transformer: %s\n",
               m.downsample ? "halves the token grid internally" : "full-resolution token grid");

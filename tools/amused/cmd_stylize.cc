@@ -1,7 +1,7 @@
-// `amused stylize`: restyles every frame of a video (or one image) with a prompt. Frames
-// are resized to a size the model makes (its native pixel count at the input's aspect
-// ratio), restyled by one VideoSession — unchanged tokens keep their previous style — and
-// resized back to the input size.
+// `amused stylize`: restyles every frame of a video (or one image) with a prompt, through
+// one VideoSession (unchanged tokens keep their previous style). The engine decides the
+// working size, scales in and out and keeps the pixels outside the mask: the same frames
+// as amusedstylize gives.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -11,7 +11,6 @@
 #include "cli_error.h"
 #include "media/image_io.h"
 #include "media/progress_bar.h"
-#include "media/resize.h"
 #include "media/video_reader.h"
 #include "media/video_writer.h"
 #include "model_options.h"
@@ -33,23 +32,10 @@ struct StylizeCommand {
   std::string input;
   std::string mask;
   int max_frames = 0;
-  int width = 0, height = 0;
 };
 
 bool is_png(const std::string &path) {
   return path.size() >= 4 && path.compare(path.size() - 4, 4, ".png") == 0;
-}
-
-// The model's native pixel count at the input's aspect ratio, in multiples of its step.
-std::pair<int, int> processing_size(const ModelInfo &info, int in_w, int in_h) {
-  const int step = info.vae_scale_factor * (info.downsample ? 2 : 1);
-  const double area = static_cast<double>(info.native_width) * info.native_height;
-  const double aspect = static_cast<double>(in_w) / in_h;
-  const int w =
-      std::max(step, static_cast<int>(std::lround(std::sqrt(area * aspect) / step)) * step);
-  const int h =
-      std::max(step, static_cast<int>(std::lround(std::sqrt(area / aspect) / step)) * step);
-  return {w, h};
 }
 
 }  // namespace
@@ -66,7 +52,7 @@ int run_stylize(int argc, char **argv) {
   p.add_uint64("seed", 0, "N", "random seed (default: 0)", &g.seed);
   p.add_int("steps", 's', "N", "denoising steps for a full restyle (default: 12)", &g.steps);
   p.add_double("guidance-scale", 'g', "F",
-               "classifier-free guidance, on when > 1 (default: the model's: 4 for the "
+               "classifier-free guidance, on when > 1 (default: the model's: 1.75 for the "
                "default model, 10 for amused-256/512)",
                &g.guidance_scale);
   p.add_double("strength", 0, "F",
@@ -78,9 +64,10 @@ int run_stylize(int argc, char **argv) {
                &o.stylize.change_threshold);
   p.add_string("mask", 0, "PNG", "restyle only where this mask is white (default: everywhere)",
                &o.mask);
-  p.add_int("width", 'W', "W",
-            "processing width (default: the model's pixel count at the input's aspect)", &o.width);
-  p.add_int("height", 'H', "H", "processing height (default: as for --width)", &o.height);
+  p.add_double("work-scale", 0, "F",
+               "the model works at F times its native pixel count, at the input's aspect "
+               "ratio, and the result is scaled back to the input's size (default: 1)",
+               &o.stylize.work_scale);
   p.add_int("max-frames", 0, "N", "stop after N frames; 0 = all (default: 0)", &o.max_frames);
   o.consistency.add_to(p);
   o.encode.add_to(p);
@@ -97,26 +84,16 @@ int run_stylize(int argc, char **argv) {
   if (!(o.stylize.change_threshold >= 0 && o.stylize.change_threshold <= 1))
     throw UsageError("--change-threshold: must be between 0 and 1");
   if (o.max_frames < 0) throw UsageError("--max-frames: must be >= 0");
-  o.stylize.cross_frame_attention = o.consistency.mode();
-  o.stylize.reuse_tokens = !o.consistency.no_reuse_tokens;
-  o.stylize.remask_boundary = o.consistency.remask_boundary;
+  if (!(o.stylize.work_scale > 0 && o.stylize.work_scale <= 16))
+    throw UsageError("--work-scale: must be in (0, 16]");
+  o.stylize.consistency = o.consistency.params();
   check_output_folder(o.encode.output, "--output");
   if (!fs::exists(o.input)) throw Error(o.input + ": no such file (--input)");
 
   auto model = o.model.load();
-  const ModelInfo info = describe(*model);
-  Image mask_full;
-  if (!o.mask.empty()) mask_full = media::read_mask(o.mask);
-
+  if (!o.mask.empty()) o.stylize.mask = media::read_mask(o.mask);
   auto restyle = [&](VideoSession &session, const Image &frame) {
-    auto [w, h] = processing_size(info, frame.width, frame.height);
-    if (o.width) w = o.width;
-    if (o.height) h = o.height;
-    check_size(*model, w, h);
-    StylizeParams params = o.stylize;
-    if (!mask_full.empty()) params.mask = media::resize(mask_full, w, h);
-    Frame out = session.stylize_next(media::resize(frame, w, h), params);
-    return media::resize(out.image, frame.width, frame.height);
+    return session.stylize_next(frame, o.stylize).image;
   };
 
   VideoSession session(model);

@@ -40,7 +40,7 @@ void add_options(OptionParser &p, VideoCommand &o) {
   p.add_uint64("seed", 0, "N", "random seed; frame k uses seed + k (default: 0)", &g.seed);
   p.add_int("steps", 's', "N", "denoising steps of a full frame (default: 12)", &g.steps);
   p.add_double("guidance-scale", 'g', "F",
-               "classifier-free guidance, on when > 1 (default: the model's: 4 for the "
+               "classifier-free guidance, on when > 1 (default: the model's: 1.75 for the "
                "default model, 10 for amused-256/512)",
                &g.guidance_scale);
   p.add_int("width", 'W', "W", "frame width (default: the model's native width)", &g.width);
@@ -85,10 +85,8 @@ int run_video(int argc, char **argv) {
     throw UsageError("--motion-speed: must be between 0 and 1000");
   if (o.video.keyframe_interval < 0) throw UsageError("--keyframe-interval: must be >= 0");
   if (o.video.generate.steps < 1) throw UsageError("--steps: must be at least 1");
-  o.video.camera_motion = parse_camera_motion(o.camera_motion);
-  o.video.cross_frame_attention = o.consistency.mode();
-  o.video.reuse_tokens = !o.consistency.no_reuse_tokens;
-  o.video.remask_boundary = o.consistency.remask_boundary;
+  o.video.camera_motion = parse_flag("--camera-motion", o.camera_motion, parse_camera_motion);
+  o.video.consistency = o.consistency.params();
   const media::Rational fps = parse_framerate(o.fps, "--fps");
   const auto writer_options = o.encode.writer_options();
   check_output_folder(o.encode.output, "--output");
@@ -139,7 +137,8 @@ int run_video(int argc, char **argv) {
   if (o.metrics) {
     std::printf("| figure | value |\n|---|---|\n");
     std::printf("| mode | cross-frame-attention=%s reuse-tokens=%s |\n",
-                to_string(o.video.cross_frame_attention), o.video.reuse_tokens ? "true" : "false");
+                to_string(o.video.consistency.cross_frame_attention),
+                o.video.consistency.reuse_tokens ? "true" : "false");
     std::printf("| frames per second (generation + encoding) | %.3f |\n", o.frames / wall);
     if (compared)
       std::printf("| shared-region error, mean abs (0..255) | %.3f |\n", error_sum / compared);

@@ -9,7 +9,6 @@
 #include "amused.h"
 #include "cli_error.h"
 #include "media/ffmpeg_log.h"
-#include "tools/train/omp_policy.h"
 
 namespace amused::cli {
 
@@ -100,9 +99,4 @@ int run(int argc, char **argv) {
 }  // namespace
 }  // namespace amused::cli
 
-int main(int argc, char **argv) {
-  // Training shares the cores with whatever else runs: see omp_policy.h.
-  if (argc > 1 && std::string(argv[1]) == "train")
-    amused::train::reexec_with_passive_omp_wait(argv);
-  return amused::cli::run(argc, argv);
-}
+int main(int argc, char **argv) { return amused::cli::run(argc, argv); }

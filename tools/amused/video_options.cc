@@ -8,20 +8,6 @@
 
 namespace amused::cli {
 
-namespace {
-
-template <typename Enum, size_t N>
-Enum parse_enum(const std::string &text, const Enum (&values)[N], const char *flag) {
-  std::string names;
-  for (Enum v : values) {
-    if (text == to_string(v)) return v;
-    names += (names.empty() ? "" : ", ") + std::string(to_string(v));
-  }
-  throw UsageError(std::string(flag) + ": unknown value '" + text + "' (one of " + names + ")");
-}
-
-}  // namespace
-
 void ConsistencyOptions::add_to(OptionParser &p) {
   p.add_string("cross-frame-attention", 0, "MODE",
                "none, first or first-and-previous: which earlier frames every frame attends to "
@@ -35,20 +21,15 @@ void ConsistencyOptions::add_to(OptionParser &p) {
             "tokens re-masked next to new or changed ones, 0..8 (default: 1)", &remask_boundary);
 }
 
-CrossFrameAttention ConsistencyOptions::mode() const {
+ConsistencyParams ConsistencyOptions::params() const {
   if (remask_boundary < 0 || remask_boundary > 8)
     throw UsageError("--remask-boundary: " + std::to_string(remask_boundary) + " is outside 0..8");
-  static constexpr CrossFrameAttention kModes[] = {CrossFrameAttention::kNone,
-                                                   CrossFrameAttention::kFirst,
-                                                   CrossFrameAttention::kFirstAndPrevious};
-  return parse_enum(cross_frame_attention, kModes, "--cross-frame-attention");
-}
-
-CameraMotion parse_camera_motion(const std::string &name) {
-  static constexpr CameraMotion kMotions[] = {
-      CameraMotion::kNone,    CameraMotion::kPanLeft, CameraMotion::kPanRight, CameraMotion::kPanUp,
-      CameraMotion::kPanDown, CameraMotion::kZoomIn,  CameraMotion::kZoomOut};
-  return parse_enum(name, kMotions, "--camera-motion");
+  ConsistencyParams c;
+  c.cross_frame_attention =
+      parse_flag("--cross-frame-attention", cross_frame_attention, parse_cross_frame_attention);
+  c.reuse_tokens = !no_reuse_tokens;
+  c.remask_boundary = remask_boundary;
+  return c;
 }
 
 media::Rational parse_framerate(const std::string &text, const char *flag) {

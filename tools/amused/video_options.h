@@ -5,6 +5,7 @@
 #include <string>
 
 #include "amused.h"
+#include "cli_error.h"
 #include "media/rational.h"
 #include "media/video_writer.h"
 #include "option_parser.h"
@@ -17,7 +18,7 @@ struct ConsistencyOptions {
   int remask_boundary = 1;
 
   void add_to(OptionParser &parser);
-  CrossFrameAttention mode() const;  // throws UsageError naming the flag
+  ConsistencyParams params() const;  // throws UsageError naming the flag
 };
 
 struct EncodeOptions {
@@ -29,7 +30,15 @@ struct EncodeOptions {
   media::VideoWriterOptions writer_options() const;  // throws UsageError naming the flag
 };
 
-CameraMotion parse_camera_motion(const std::string &name);  // throws UsageError
+// An engine name parser's Error as a UsageError naming `flag`.
+template <typename Parse>
+auto parse_flag(const char *flag, const std::string &value, Parse parse) -> decltype(parse(value)) {
+  try {
+    return parse(value);
+  } catch (const Error &e) {
+    throw UsageError(std::string(flag) + ": " + e.what());
+  }
+}
 media::Rational parse_framerate(const std::string &text, const char *flag);
 
 }  // namespace amused::cli

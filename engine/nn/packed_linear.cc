@@ -1,0 +1,203 @@
+#include "nn/packed_linear.h"
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "amused.h"
+
+namespace amused::nn {
+
+namespace {
+
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+
+const dnnl::engine &cpu_engine() {
+  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+// The row count the weights are packed for; other counts reuse the packing (oneDNN's
+// blocked weight layouts depend on K and N, not on M).
+constexpr int64_t kPackingRows = 512;
+
+dt activation_type(PackedType type) { return type == PackedType::kInt8 ? dt::u8 : dt::bf16; }
+dt weight_type(PackedType type) { return type == PackedType::kInt8 ? dt::s8 : dt::bf16; }
+
+}  // namespace
+
+void quantize_rows_u8(const float *x, int64_t rows, int64_t cols, uint8_t *q, float *scales) {
+  at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const float *row = x + r * cols;
+      float peak = 0.0f;
+      for (int64_t c = 0; c < cols; ++c) peak = std::max(peak, std::fabs(row[c]));
+      const float scale = peak > 0.0f ? peak / 127.0f : 1.0f;
+      const float inverse = 1.0f / scale;
+      uint8_t *out = q + r * cols;
+      // x / s lies in [-127, 127]; + 128.5 then truncation rounds half up to [1, 255].
+      for (int64_t c = 0; c < cols; ++c)
+        out[c] = static_cast<uint8_t>(static_cast<int>(row[c] * inverse + 128.5f));
+      scales[r] = scale;
+    }
+  });
+}
+
+struct PackedLinear::Impl {
+  PackedType type;
+  int64_t in = 0, out = 0;
+  dnnl::memory::desc packed_desc;
+  torch::Tensor packed;         // bytes of the packed weights
+  torch::Tensor bias;           // fp32 [N] or undefined
+  torch::Tensor weight_scales;  // int8: fp32 [N]
+
+  std::mutex mutex;
+  std::map<int64_t, std::pair<dnnl::matmul::primitive_desc, dnnl::matmul>> by_rows;
+
+  dnnl::matmul::primitive_desc make_desc(int64_t rows, const dnnl::memory::desc &weights) const {
+    const dnnl::memory::desc src({rows, in}, activation_type(type), tag::ab);
+    const dnnl::memory::desc dst({rows, out}, dt::f32, tag::ab);
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    if (type == PackedType::kInt8) {
+      attr.set_output_scales(1 << 1, {DNNL_RUNTIME_F32_VAL});
+      attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+    }
+    if (bias.defined() && type == PackedType::kBFloat16) {
+      const dnnl::memory::desc b({1, out}, dt::f32, tag::ab);
+      return {dnnl::matmul::desc(src, weights, b, dst), attr, cpu_engine()};
+    }
+    return {dnnl::matmul::desc(src, weights, dst), attr, cpu_engine()};
+  }
+
+  const std::pair<dnnl::matmul::primitive_desc, dnnl::matmul> &primitive(int64_t rows) {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = by_rows.find(rows);
+    if (it == by_rows.end()) {
+      auto pd = make_desc(rows, packed_desc);
+      const std::string impl = pd.impl_info_str();
+      // A reference implementation would be silently orders of magnitude slower.
+      if (impl.rfind("ref", 0) == 0)
+        throw Error("oneDNN offers only its reference kernel (" + impl + ") for a " +
+                    std::to_string(rows) + "x" + std::to_string(in) + "x" + std::to_string(out) +
+                    " matrix product on this processor");
+      it = by_rows.emplace(rows, std::make_pair(pd, dnnl::matmul(pd))).first;
+    }
+    return it->second;
+  }
+};
+
+PackedLinear::PackedLinear(const torch::Tensor &weight, const torch::Tensor &bias, PackedType type)
+    : impl_(std::make_unique<Impl>()) {
+  torch::NoGradGuard no_grad;
+  if (weight.dim() != 2 || !weight.is_cpu())
+    throw Error("PackedLinear: expected a 2-D CPU weight, got " + std::to_string(weight.dim()) +
+                "-D on " + weight.device().str());
+  Impl &m = *impl_;
+  m.type = type;
+  m.out = weight.size(0);
+  m.in = weight.size(1);
+  if (bias.defined()) m.bias = bias.to(torch::kFloat32).contiguous();
+
+  // The weights as [K, N] in a plain layout (a view of [N, K] row-major: tag ba).
+  torch::Tensor plain;
+  if (type == PackedType::kInt8) {
+    auto w = weight.to(torch::kFloat32);
+    auto peak = w.abs().amax(1).clamp_min(1e-12f);  // per output channel
+    m.weight_scales = (peak / 127.0f).contiguous();
+    plain = (w / m.weight_scales.unsqueeze(1)).round().clamp(-127, 127).to(torch::kInt8);
+  } else {
+    plain = weight.to(torch::kBFloat16);
+  }
+  plain = plain.contiguous();
+  const dnnl::memory::desc plain_desc({m.in, m.out}, weight_type(type), tag::ba);
+  const dnnl::memory::desc any({m.in, m.out}, weight_type(type), tag::any);
+  m.packed_desc = m.make_desc(kPackingRows, any).weights_desc();
+  m.packed = torch::empty({static_cast<int64_t>(m.packed_desc.get_size())}, torch::kUInt8);
+  dnnl::memory source(plain_desc, cpu_engine(), plain.data_ptr());
+  dnnl::memory target(m.packed_desc, cpu_engine(), m.packed.data_ptr());
+  dnnl::stream stream(cpu_engine());
+  dnnl::reorder(source, target).execute(stream, source, target);
+  stream.wait();
+}
+
+PackedLinear::~PackedLinear() = default;
+
+PackedType PackedLinear::type() const { return impl_->type; }
+int64_t PackedLinear::in_features() const { return impl_->in; }
+int64_t PackedLinear::out_features() const { return impl_->out; }
+size_t PackedLinear::weight_bytes() const { return impl_->packed_desc.get_size(); }
+
+torch::Tensor PackedLinear::forward(const torch::Tensor &x) const {
+  Impl &m = *impl_;
+  if (x.size(-1) != m.in)
+    throw Error("PackedLinear: input has " + std::to_string(x.size(-1)) + " features, expected " +
+                std::to_string(m.in));
+  auto sizes = x.sizes().vec();
+  const int64_t rows = x.numel() / m.in;
+  sizes.back() = m.out;
+  auto y = torch::empty({rows, m.out}, torch::kFloat32);
+  if (rows == 0) return y.view(sizes);
+  const auto &[pd, matmul] = m.primitive(rows);
+  auto scratch =
+      torch::empty({static_cast<int64_t>(pd.scratchpad_desc().get_size())}, torch::kUInt8);
+
+  std::unordered_map<int, dnnl::memory> args;
+  const auto &engine = cpu_engine();
+  args[DNNL_ARG_WEIGHTS] = dnnl::memory(m.packed_desc, engine, m.packed.data_ptr());
+  args[DNNL_ARG_DST] = dnnl::memory(pd.dst_desc(), engine, y.data_ptr());
+  args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(pd.scratchpad_desc(), engine, scratch.data_ptr());
+
+  torch::Tensor src, row_scales;
+  int32_t zero_point = 128;
+  if (m.type == PackedType::kInt8) {
+    auto xf = x.reshape({rows, m.in}).to(torch::kFloat32).contiguous();
+    src = torch::empty({rows, m.in}, torch::kUInt8);
+    row_scales = torch::empty({rows}, torch::kFloat32);
+    quantize_rows_u8(xf.data_ptr<float>(), rows, m.in, src.data_ptr<uint8_t>(),
+                     row_scales.data_ptr<float>());
+    args[DNNL_ARG_ATTR_OUTPUT_SCALES] =
+        dnnl::memory({{m.out}, dt::f32, tag::a}, engine, m.weight_scales.data_ptr());
+    args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] =
+        dnnl::memory({{1}, dt::s32, tag::a}, engine, &zero_point);
+  } else {
+    src = x.reshape({rows, m.in}).to(torch::kBFloat16).contiguous();
+    if (m.bias.defined())
+      args[DNNL_ARG_BIAS] = dnnl::memory({{1, m.out}, dt::f32, tag::ab}, engine, m.bias.data_ptr());
+  }
+  args[DNNL_ARG_SRC] = dnnl::memory(pd.src_desc(), engine, src.data_ptr());
+  thread_local dnnl::stream stream(engine);
+  matmul.execute(stream, args);
+  stream.wait();
+
+  if (m.type == PackedType::kInt8) {
+    // Each token's own scale, and the bias, in one pass over the output.
+    const float *scale = row_scales.data_ptr<float>();
+    const float *bias = m.bias.defined() ? m.bias.data_ptr<float>() : nullptr;
+    float *out = y.data_ptr<float>();
+    const int64_t n = m.out;
+    at::parallel_for(0, rows, 8, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        float *row = out + r * n;
+        const float s = scale[r];
+        if (bias)
+          for (int64_t c = 0; c < n; ++c) row[c] = row[c] * s + bias[c];
+        else
+          for (int64_t c = 0; c < n; ++c) row[c] *= s;
+      }
+    });
+  }
+  return y.view(sizes);
+}
+
+}  // namespace amused::nn

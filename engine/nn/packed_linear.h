@@ -1,0 +1,44 @@
+// A linear layer's weights converted and packed once, when the model loads, for oneDNN's
+// matrix multiplication on the CPU: no per-call reorder or dtype conversion of the weights.
+//
+//  - bf16: bf16 weights and activations, fp32 accumulation and output (AVX-512 BF16, AMX).
+//  - int8: s8 weights with one scale per output channel; activations quantized on the fly
+//    to u8 with one scale per token (row), zero point 128; s32 accumulation (VNNI, AMX);
+//    fp32 output. A per-token scale follows each token's own range, which a per-tensor one
+//    would set by the largest token of the batch.
+#pragma once
+
+#include <torch/types.h>
+
+#include <memory>
+
+namespace amused::nn {
+
+enum class PackedType { kBFloat16, kInt8 };
+
+class PackedLinear {
+ public:
+  // `weight` [N, K] and `bias` [N] (or undefined), any floating dtype, on the CPU.
+  PackedLinear(const torch::Tensor &weight, const torch::Tensor &bias, PackedType type);
+  ~PackedLinear();
+  PackedLinear(const PackedLinear &) = delete;
+  PackedLinear &operator=(const PackedLinear &) = delete;
+
+  // x [..., K] (fp32 or bf16) -> [..., N] fp32. Safe from several threads at once.
+  torch::Tensor forward(const torch::Tensor &x) const;
+
+  PackedType type() const;
+  int64_t in_features() const;
+  int64_t out_features() const;
+  size_t weight_bytes() const;  // what the packed weights occupy
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Quantizes rows of `x` [M, K] (fp32, contiguous) to u8 with zero point 128: q = round(x / s)
+// + 128 with s = max|row| / 127. Writes `q` [M*K] and `scales` [M]. Exposed for its test.
+void quantize_rows_u8(const float *x, int64_t rows, int64_t cols, uint8_t *q, float *scales);
+
+}  // namespace amused::nn

@@ -1,0 +1,119 @@
+// The fast precisions: the packed bf16 and int8 matrix products against fp32, the row
+// quantizer's exactness, and whole models in bf16 and int8 against the same model in fp32
+// (agreement bounds; fp32 itself is held to the reference by test_parity).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "amused.h"
+#include "golden.h"
+#include "lab/amused_lab.h"
+#include "nn/packed_linear.h"
+
+namespace amused {
+namespace {
+
+double relative_error(const torch::Tensor &got, const torch::Tensor &want) {
+  return ((got - want).norm() / want.norm()).item<double>();
+}
+
+double cosine(const torch::Tensor &a, const torch::Tensor &b) {
+  auto x = a.flatten().to(torch::kFloat64), y = b.flatten().to(torch::kFloat64);
+  return (x.dot(y) / (x.norm() * y.norm())).item<double>();
+}
+
+TEST(QuantizeRows, EachValueWithinHalfAStepOfItsRowsScale) {
+  torch::manual_seed(1);
+  auto x = torch::randn({7, 33}) * torch::linspace(0.01, 100, 7).unsqueeze(1);
+  x[3].zero_();  // an all-zero row
+  std::vector<uint8_t> q(7 * 33);
+  std::vector<float> scales(7);
+  nn::quantize_rows_u8(x.data_ptr<float>(), 7, 33, q.data(), scales.data());
+  for (int r = 0; r < 7; ++r) {
+    const float peak = x[r].abs().max().item<float>();
+    if (peak == 0) {
+      for (int c = 0; c < 33; ++c) EXPECT_EQ(q[r * 33 + c], 128);
+      continue;
+    }
+    EXPECT_FLOAT_EQ(scales[r], peak / 127.0f);
+    for (int c = 0; c < 33; ++c) {
+      const float back = (static_cast<int>(q[r * 33 + c]) - 128) * scales[r];
+      EXPECT_LE(std::fabs(back - x[r][c].item<float>()), scales[r] * 0.5001f) << r << "," << c;
+    }
+  }
+}
+
+class PackedProduct : public ::testing::TestWithParam<std::tuple<int64_t, int64_t, int64_t>> {};
+
+TEST_P(PackedProduct, AgreesWithFp32) {
+  const auto [rows, in, out] = GetParam();
+  torch::manual_seed(2);
+  auto x = torch::randn({rows, in}), w = torch::randn({out, in}) * 0.05, b = torch::randn({out});
+  const auto want = torch::linear(x, w, b);
+  nn::PackedLinear bf16(w, b, nn::PackedType::kBFloat16), int8(w, b, nn::PackedType::kInt8);
+  const auto got_bf16 = bf16.forward(x), got_int8 = int8.forward(x);
+  ASSERT_EQ(got_bf16.sizes(), want.sizes());
+  ASSERT_EQ(got_int8.sizes(), want.sizes());
+  EXPECT_LT(relative_error(got_bf16, want), 0.01);
+  EXPECT_LT(relative_error(got_int8, want), 0.02);
+  // Leading dimensions pass through.
+  EXPECT_EQ(int8.forward(x.view({1, rows, in})).sizes(), (std::vector<int64_t>{1, rows, out}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, PackedProduct,
+                         ::testing::Values(std::make_tuple(512, 1024, 2816),
+                                           std::make_tuple(77, 64, 128), std::make_tuple(3, 130, 7),
+                                           std::make_tuple(1, 32, 64)));
+
+TEST(PackedProduct, RefusesTheWrongWidth) {
+  nn::PackedLinear p(torch::randn({4, 8}), {}, nn::PackedType::kInt8);
+  try {
+    p.forward(torch::randn({2, 9}));
+    FAIL() << "no error";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("9 features, expected 8"), std::string::npos);
+  }
+}
+
+// The tiny fixture checkpoint in each precision against itself in fp32: one transformer
+// step's logits, then whole images.
+class ModelPrecision : public ::testing::TestWithParam<Precision> {};
+
+TEST_P(ModelPrecision, LogitsFollowFp32) {
+  const auto dir = testing::data_dir() / "amused-tiny";
+  auto fp32 = load_model(dir);
+  LoadOptions options;
+  options.precision = GetParam();
+  auto fast = load_model(dir, options);
+  EXPECT_EQ(describe(*fast).precision, to_string(GetParam()));
+  EXPECT_EQ(describe(*fast).parameters, describe(*fp32).parameters);
+  torch::InferenceMode guard;
+  GenerateParams p;
+  p.prompt = "a red car on a road";
+  p.guidance_scale = 4.0;
+  const int64_t grid = fp32->native_size() / fp32->vae_scale_factor();
+  torch::manual_seed(3);
+  auto latents = torch::randint(0, fp32->transformer()->config().codebook_size, {1, grid, grid});
+  latents.masked_fill_(torch::rand({1, grid, grid}) < 0.5, fp32->scheduler_config().mask_token_id);
+  auto want = pipeline::guided_logits(
+      *fp32, pipeline::make_conditioning(*fp32, p, 1, fp32->native_size(), fp32->native_size()),
+      latents);
+  auto got = pipeline::guided_logits(
+      *fast, pipeline::make_conditioning(*fast, p, 1, fast->native_size(), fast->native_size()),
+      latents);
+  ASSERT_EQ(got.sizes(), want.sizes());
+  EXPECT_GT(cosine(got, want), GetParam() == Precision::kInt8 ? 0.99 : 0.995);
+
+  Result a = text_to_image(*fp32, p), b = text_to_image(*fast, p);
+  ASSERT_EQ(b.images.size(), 1u);
+  EXPECT_EQ(b.images[0].width, a.images[0].width);
+  EXPECT_EQ(b.tokens[0].ids.size(), a.tokens[0].ids.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Fast, ModelPrecision,
+                         ::testing::Values(Precision::kBFloat16, Precision::kInt8),
+                         [](const auto &info) { return std::string(to_string(info.param)); });
+
+}  // namespace
+}  // namespace amused

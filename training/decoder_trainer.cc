@@ -1,0 +1,100 @@
+#include "training/decoder_trainer.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "training/scene_data.h"
+#include "training/train_checkpoint.h"
+#include "training/train_progress.h"
+
+namespace amused::train {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Scenes of this stage come after every index the VQ stage can draw from the same stream,
+// so the decoder sees new pictures.
+constexpr int64_t kFirstScene = 100'000'000;
+
+}  // namespace
+
+StageResult train_vq_decoder(vq::VQModel &vq, const DecoderTrainOptions &o) {
+  std::vector<torch::Tensor> frozen, params;
+  for (auto &p : vq->encoder->parameters()) frozen.push_back(p);
+  for (auto &p : vq->quant_conv->parameters()) frozen.push_back(p);
+  for (auto &p : vq->quantize->parameters()) frozen.push_back(p);
+  for (auto &p : vq->post_quant_conv->parameters()) params.push_back(p);
+  for (auto &p : vq->decoder->parameters()) params.push_back(p);
+  for (auto &p : frozen) p.set_requires_grad(false);
+  vq->eval();  // the frozen half runs in inference mode; the decoder below in training mode
+  vq->post_quant_conv->train();
+  vq->decoder->train();
+
+  torch::optim::Adam optimizer(params,
+                               torch::optim::AdamOptions(o.lr.peak).betas({0.9, 0.99}).eps(1e-8));
+  CheckpointContents contents;
+  contents.modules = {{"vqvae", vq.get()}};
+  contents.optimizer = &optimizer;
+  RunPosition pos;
+  if (o.resume && std::filesystem::exists(o.checkpoint)) {
+    pos = load_checkpoint(o.checkpoint, contents);
+    std::fprintf(stderr, "decoder: resumed from %s at step %lld\n", o.checkpoint.c_str(),
+                 static_cast<long long>(pos.step));
+  }
+
+  TrainProgress progress("decoder", 30.0, o.quiet ? nullptr : stderr);
+  const auto start = Clock::now();
+  const double start_elapsed = pos.elapsed_seconds;
+  auto last_checkpoint = Clock::now();
+  double smoothed = std::nan(""), smoothed_mse = std::nan("");
+  auto save = [&] {
+    pos.elapsed_seconds = start_elapsed + seconds_since(start);
+    save_checkpoint(o.checkpoint, contents, pos);
+    last_checkpoint = Clock::now();
+  };
+
+  while (!o.budget.done(pos.step, start_elapsed + seconds_since(start))) {
+    const double fraction = o.budget.fraction(pos.step, start_elapsed + seconds_since(start));
+    const double lr = o.lr.at(pos.step, fraction);
+    for (auto &group : optimizer.param_groups())
+      static_cast<torch::optim::AdamOptions &>(group.options()).lr(lr);
+
+    auto x = scene_images(o.seed, DataStream::kVqTrain, scenes::Split::kTrain,
+                          kFirstScene + pos.step * o.batch, o.batch, o.size);
+    torch::Tensor codes;
+    {
+      torch::NoGradGuard no_grad;
+      // Exactly the inference path: nearest code of each latent, then its vector.
+      codes = vq->quantize->lookup(vq->quantize->nearest_indices(vq->encode(x)));
+    }
+    auto xr = vq->decode_latents(codes);
+    auto mse = torch::mse_loss(xr, x);
+    auto loss = mse + o.l1_weight * torch::l1_loss(xr, x);
+    optimizer.zero_grad();
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(params, 1.0);
+    optimizer.step();
+    ++pos.step;
+
+    const double l = loss.item<double>(), m = mse.item<double>();
+    smoothed = std::isnan(smoothed) ? l : 0.95 * smoothed + 0.05 * l;
+    smoothed_mse = std::isnan(smoothed_mse) ? m : 0.95 * smoothed_mse + 0.05 * m;
+    const double elapsed = start_elapsed + seconds_since(start);
+    char metrics[120];
+    std::snprintf(metrics, sizeof metrics, "loss %.4f psnr %.1f dB lr %.1e", smoothed,
+                  -10.0 * std::log10(std::max(smoothed_mse, 1e-10)), lr);
+    progress.update(pos.step, o.budget.fraction(pos.step, elapsed), elapsed, metrics);
+    if (seconds_since(last_checkpoint) >= o.checkpoint_seconds) save();
+  }
+  progress.finish();
+  save();
+  for (auto &p : frozen) p.set_requires_grad(true);
+  vq->eval();
+  return {pos.step, pos.elapsed_seconds, smoothed};
+}
+
+}  // namespace amused::train

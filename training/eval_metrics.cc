@@ -1,0 +1,127 @@
+#include "training/eval_metrics.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "lab/amused_lab.h"
+#include "training/scene_data.h"
+#include "training/scenes.h"
+
+namespace amused::train {
+
+namespace {
+
+double psnr_of_mse(double mse) { return 10.0 * std::log10(1.0 / std::max(mse, 1e-12)); }
+
+// Flags of a CheckResult in kAttributeNames order.
+std::array<bool, 10> flags(const scenes::CheckResult &r) {
+  return {r.time,         r.celestial, r.clouds,   r.backdrop, r.ground, r.subject_present,
+          r.subject_kind, r.colour,    r.position, r.size};
+}
+
+}  // namespace
+
+PsnrResult vq_psnr(const Model &model, int count, uint64_t seed) {
+  torch::InferenceMode inference;
+  const int size = static_cast<int>(model.native_size());
+  PsnrResult r;
+  double total_mse = 0, total_db = 0;
+  r.worst_image_db = 1e9;
+  constexpr int kBatch = 16;
+  for (int first = 0; first < count; first += kBatch) {
+    const int n = std::min(kBatch, count - first);
+    auto images = scene_images(seed, DataStream::kVqEval, scenes::Split::kHeldout, first, n, size);
+    auto tokens = pipeline::encode_to_tokens(model, images);
+    auto decoded = pipeline::decode_tokens(model, tokens);
+    // Through 8 bits, as a user sees the result.
+    auto out = (decoded * 255.0f).round().clamp(0, 255) / 255.0f;
+    auto in = (images * 255.0f).round() / 255.0f;
+    auto mse = (out - in).pow(2).mean({1, 2, 3});
+    for (int i = 0; i < n; ++i) {
+      const double m = mse[i].item<double>();
+      total_mse += m;
+      total_db += psnr_of_mse(m);
+      r.worst_image_db = std::min(r.worst_image_db, psnr_of_mse(m));
+    }
+  }
+  r.images = count;
+  r.psnr_db = psnr_of_mse(total_mse / count);
+  r.mean_image_db = total_db / count;
+  return r;
+}
+
+void AdherenceResult::add(AdherenceSample sample, bool keep) {
+  const auto f = flags(sample.check);
+  for (size_t a = 0; a < f.size(); ++a) {
+    // Subject details count only where a subject is expected (as CheckResult counts).
+    if (a >= 6 && sample.check.checked <= 6) continue;
+    ++attribute_checked[a];
+    attribute_correct[a] += f[a] ? 1 : 0;
+  }
+  checked += sample.check.checked;
+  correct += sample.check.correct;
+  ++images;
+  if (keep) samples.push_back(std::move(sample));
+}
+
+scenes::SceneAttributes heldout_prompt(uint64_t prompt_seed, int index, scenes::Split split) {
+  return scenes::sample_attributes(scene_seed(prompt_seed, DataStream::kAdherenceEval, index),
+                                   split);
+}
+
+AdherenceResult prompt_adherence(const Model &model, const AdherenceOptions &o) {
+  AdherenceResult r;
+  for (int i = 0; i < o.count; ++i) {
+    const auto expected = heldout_prompt(o.prompt_seed, i, o.split);
+    GenerateParams p;
+    p.prompt = expected.to_caption();
+    p.seed = static_cast<uint64_t>(i);
+    p.steps = o.steps;
+    p.guidance_scale = o.guidance_scale;
+    p.temperature_start = o.temperature_start;
+    p.temperature_end = o.temperature_end;
+    Result generated = text_to_image(model, p);
+    AdherenceSample s;
+    s.prompt = p.prompt;
+    s.seed = p.seed;
+    s.image = std::move(generated.images[0]);
+    s.check = scenes::check(s.image, expected);
+    r.add(std::move(s), true);
+    if (o.on_image) o.on_image(i + 1, o.count);
+  }
+  return r;
+}
+
+AdherenceResult prompt_ignoring_baseline(int count, int size, uint64_t prompt_seed) {
+  AdherenceResult r;
+  for (int i = 0; i < count; ++i) {
+    const auto expected = heldout_prompt(prompt_seed, i);
+    const uint64_t other = scene_seed(prompt_seed, DataStream::kTokenDataset, 1000000 + i);
+    AdherenceSample s;
+    s.check = scenes::check(
+        scenes::render(scenes::sample_attributes(other, scenes::Split::kTrain), other, size, size),
+        expected);
+    r.add(std::move(s), false);
+  }
+  return r;
+}
+
+AdherenceResult vq_ceiling(const Model &model, int count, uint64_t prompt_seed) {
+  torch::InferenceMode inference;
+  const int size = static_cast<int>(model.native_size());
+  AdherenceResult r;
+  for (int i = 0; i < count; ++i) {
+    const auto expected = heldout_prompt(prompt_seed, i);
+    const uint64_t seed = scene_seed(prompt_seed, DataStream::kAdherenceEval, i);
+    auto clean = images_to_tensor(std::vector<Image>{scenes::render(expected, seed, size, size)});
+    auto decoded = pipeline::decode_tokens(model, pipeline::encode_to_tokens(model, clean));
+    AdherenceSample s;
+    s.check = scenes::check(pixels::tensor_to_image(decoded[0]), expected);
+    r.add(std::move(s), false);
+  }
+  return r;
+}
+
+}  // namespace amused::train
