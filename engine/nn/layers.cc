@@ -103,7 +103,8 @@ GroupNormImpl::GroupNormImpl(int64_t groups, int64_t channels, double eps)
 torch::Tensor GroupNormImpl::forward(const torch::Tensor &x, NormStats *stats) {
   if (!stats) return torch::group_norm(x, groups_, weight, bias, eps_);
   const auto sizes = x.sizes();
-  auto grouped = x.reshape({sizes[0], groups_, -1});
+  // Statistics in fp32 whatever the activations' type (bf16 loses them otherwise).
+  auto grouped = x.contiguous().view({sizes[0], groups_, -1}).to(torch::kFloat32);
   torch::Tensor mean, var;
   if (stats->mode == NormStats::Mode::kRecord) {
     mean = grouped.mean(-1, true);
@@ -117,7 +118,7 @@ torch::Tensor GroupNormImpl::forward(const torch::Tensor &x, NormStats *stats) {
   auto y = ((grouped - mean) * torch::rsqrt(var + eps_)).reshape(sizes);
   std::vector<int64_t> channel_shape(sizes.size(), 1);
   channel_shape[1] = sizes[1];
-  return y * weight.view(channel_shape) + bias.view(channel_shape);
+  return (y * weight.view(channel_shape) + bias.view(channel_shape)).to(x.scalar_type());
 }
 
 Conv2dImpl::Conv2dImpl(const Conv2dOptions &o) : options_(o) {

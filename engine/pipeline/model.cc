@@ -73,6 +73,7 @@ void Model::prepare_for_inference() {
     return;
   }
   nn::pack_linears(*text_encoder_, [](const std::string &) { return nn::PackedType::kBFloat16; });
+  vqvae_->use_bfloat16_channels_last();
   const bool int8 = options_.precision == Precision::kInt8;
   nn::pack_linears(*transformer_, [int8](const std::string &name) {
     // int8 where the tokens are: the attentions' projections, the feed-forwards and the conv

@@ -52,7 +52,8 @@ torch::Tensor guided_logits(const Model &model, const Conditioning &cond,
                             const torch::Tensor &latents,
                             const transformer::SelfAttentionHooks &hooks) {
   auto input = cond.cfg ? torch::cat({latents, latents}) : latents;
-  auto logits = model.transformer()->forward(input, cond.hidden, cond.pooled, cond.micro, hooks);
+  auto logits = model.transformer()->forward(input, cond.hidden, cond.pooled, cond.micro, hooks,
+                                             cond.text_cache.get());
   if (!cond.cfg) return logits;
   ProfileScope scope("guidance");
   auto parts = logits.chunk(2);

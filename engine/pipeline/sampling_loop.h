@@ -26,6 +26,10 @@ struct Conditioning {
   torch::Tensor micro;   // [B or 2B, 5]
   bool cfg = false;
   double guidance_scale = 1.0;
+  // What the transformer derives from the text, computed by the first step and reused by
+  // the next ones.
+  std::shared_ptr<transformer::TextContextCache> text_cache =
+      std::make_shared<transformer::TextContextCache>();
 };
 
 // Conditioning for `batch` images of one prompt, as the pipelines build it.

@@ -52,15 +52,22 @@ torch::Tensor UVit2DModelImpl::forward(const torch::Tensor &input_ids,
                                        const torch::Tensor &encoder_hidden_states_in,
                                        const torch::Tensor &pooled_text_emb,
                                        const torch::Tensor &micro_conds,
-                                       const SelfAttentionHooks &hooks) {
+                                       const SelfAttentionHooks &hooks, TextContextCache *text) {
   ProfileScope scope("transformer: embedding and conditioning");
-  auto encoder_hidden_states = encoder_proj_layer_norm(encoder_proj(encoder_hidden_states_in));
+  if (text) text->start_pass();
+  torch::Tensor encoder_hidden_states;
+  if (text && text->text_states.defined()) {
+    encoder_hidden_states = text->text_states;
+  } else {
+    encoder_hidden_states = encoder_proj_layer_norm(encoder_proj(encoder_hidden_states_in));
+    if (text) text->text_states = encoder_hidden_states;
+  }
   const auto batch = input_ids.size(0);
   auto micro = sinusoidal_embedding(micro_conds.flatten(), config_.micro_cond_encode_dim)
                    .reshape({batch, -1});
   auto cond = cond_embed(torch::cat({pooled_text_emb, micro}, 1));
 
-  auto h = down_block(embed(input_ids), cond, encoder_hidden_states);
+  auto h = down_block->forward(embed(input_ids), cond, encoder_hidden_states, text);
   const auto ch = h.size(1), gh = h.size(2), gw = h.size(3);
   h = h.permute({0, 2, 3, 1}).reshape({batch, gh * gw, ch});
   h = project_to_hidden(project_to_hidden_norm(h));
@@ -73,12 +80,12 @@ torch::Tensor UVit2DModelImpl::forward(const torch::Tensor &input_ids,
   for (size_t i = 0; i < layers; ++i) {
     h = transformer_layers[i]->as<BasicTransformerBlockImpl>()->forward(
         h, encoder_hidden_states, cond, hooks.extra ? &(*hooks.extra)[i] : nullptr,
-        hooks.record ? &(*hooks.record)[i] : nullptr);
+        hooks.record ? &(*hooks.record)[i] : nullptr, text);
   }
 
   h = project_from_hidden(project_from_hidden_norm(h));
   h = h.reshape({batch, gh, gw, ch}).permute({0, 3, 1, 2});
-  h = up_block(h, cond, encoder_hidden_states);
+  h = up_block->forward(h, cond, encoder_hidden_states, text);
   return mlm_layer(h);
 }
 

@@ -14,9 +14,11 @@ class UVit2DModelImpl : public torch::nn::Module {
 
   // input_ids [B,h,w] (codes and mask tokens), encoder_hidden_states [B,T,encoder_hidden],
   // pooled_text_emb [B,cond_embed_dim], micro_conds [B,5] -> logits [B,codebook,h,w].
+  // `text`, when given, keeps what the text alone determines for the next passes with the
+  // same text (the steps of one generation).
   torch::Tensor forward(const torch::Tensor &input_ids, const torch::Tensor &encoder_hidden_states,
                         const torch::Tensor &pooled_text_emb, const torch::Tensor &micro_conds,
-                        const SelfAttentionHooks &hooks = {});
+                        const SelfAttentionHooks &hooks = {}, TextContextCache *text = nullptr);
 
   const UVit2DConfig &config() const { return config_; }
 

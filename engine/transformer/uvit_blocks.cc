@@ -13,6 +13,22 @@ torch::Tensor nchw(const torch::Tensor &x) { return x.permute({0, 3, 1, 2}); }
 
 }  // namespace
 
+nn::KeyValue TextContextCache::next(const std::function<nn::KeyValue()> &compute) {
+  if (cursor_ == key_values_.size()) key_values_.push_back(compute());
+  return key_values_[cursor_++];
+}
+
+namespace {
+
+// Attention of `x` over the text, its keys/values from `text` when given.
+torch::Tensor attend_text(nn::AttentionImpl &attention, const torch::Tensor &x,
+                          const std::function<torch::Tensor()> &context, TextContextCache *text) {
+  auto compute = [&] { return attention.project_key_value(context()); };
+  return attention.attend(x, text ? text->next(compute) : compute());
+}
+
+}  // namespace
+
 UVit2DConvEmbedImpl::UVit2DConvEmbedImpl(const UVit2DConfig &c) {
   embeddings = register_module("embeddings", nn::Embedding(c.vocab_size, c.in_channels));
   layer_norm = register_module(
@@ -89,11 +105,17 @@ SkipFFTransformerBlockImpl::SkipFFTransformerBlockImpl(int64_t ch, const UVit2DC
 }
 
 torch::Tensor SkipFFTransformerBlockImpl::forward(const torch::Tensor &x,
-                                                  const torch::Tensor &encoder_hidden_states) {
+                                                  const torch::Tensor &encoder_hidden_states,
+                                                  TextContextCache *text) {
   ProfileScope scope("transformer: conv-stage attention (text)");
-  auto context = kv_mapper ? kv_mapper(torch::silu(encoder_hidden_states)) : encoder_hidden_states;
-  auto h = x + attn1(norm1(x), context);
-  return h + attn2(norm2(h), context);
+  torch::Tensor mapped;
+  auto context = [&] {
+    if (!mapped.defined())
+      mapped = kv_mapper ? kv_mapper(torch::silu(encoder_hidden_states)) : encoder_hidden_states;
+    return mapped;
+  };
+  auto h = x + attend_text(*attn1, norm1(x), context, text);
+  return h + attend_text(*attn2, norm2(h), context, text);
 }
 
 Downsample2DImpl::Downsample2DImpl(int64_t ch, const UVit2DConfig &c) {
@@ -132,14 +154,15 @@ UVitBlockImpl::UVitBlockImpl(const UVit2DConfig &c, bool down, bool up) {
 }
 
 torch::Tensor UVitBlockImpl::forward(torch::Tensor x, const torch::Tensor &cond,
-                                     const torch::Tensor &encoder_hidden_states) {
+                                     const torch::Tensor &encoder_hidden_states,
+                                     TextContextCache *text) {
   if (downsample) x = downsample(x);
   for (size_t i = 0; i < res_blocks->size(); ++i) {
     x = res_blocks[i]->as<ConvNextBlockImpl>()->forward(x, cond);
     const auto b = x.size(0), ch = x.size(1), h = x.size(2), w = x.size(3);
     auto seq = x.view({b, ch, h * w}).permute({0, 2, 1});
-    seq =
-        attention_blocks[i]->as<SkipFFTransformerBlockImpl>()->forward(seq, encoder_hidden_states);
+    seq = attention_blocks[i]->as<SkipFFTransformerBlockImpl>()->forward(seq, encoder_hidden_states,
+                                                                         text);
     x = seq.permute({0, 2, 1}).reshape({b, ch, h, w});
   }
   if (upsample) x = upsample(x);
@@ -212,7 +235,7 @@ torch::Tensor BasicTransformerBlockImpl::forward(const torch::Tensor &x,
                                                  const torch::Tensor &encoder_hidden_states,
                                                  const torch::Tensor &cond,
                                                  const std::vector<nn::KeyValue> *extra,
-                                                 nn::KeyValue *record) {
+                                                 nn::KeyValue *record, TextContextCache *text) {
   ProfileScope scope("transformer: residuals and copies");
   auto normed = norm1(x, cond);
   nn::KeyValue own = attn1->project_key_value(normed);
@@ -228,7 +251,8 @@ torch::Tensor BasicTransformerBlockImpl::forward(const torch::Tensor &x,
   } else {
     h = x + attn1->attend(normed, own);
   }
-  h = h + attn2(norm2(h, cond), encoder_hidden_states);
+  h = h + attend_text(
+              *attn2, norm2(h, cond), [&] { return encoder_hidden_states; }, text);
   return h + ff(norm3(h, cond));
 }
 

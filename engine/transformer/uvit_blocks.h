@@ -5,6 +5,7 @@
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/dropout.h>
 
+#include <functional>
 #include <vector>
 
 #include "nn/attention.h"
@@ -18,6 +19,23 @@ namespace amused::transformer {
 struct SelfAttentionHooks {
   const std::vector<std::vector<nn::KeyValue>> *extra = nullptr;  // [layer][frame]
   std::vector<nn::KeyValue> *record = nullptr;                    // [layer]
+};
+
+// What a forward pass derives from the text alone (the projected text states, and the
+// keys/values of every attention over them), kept for the later steps of one generation,
+// which see the same text: only the first step computes them.
+class TextContextCache {
+ public:
+  // The entry for the next text attention of this pass, computed by `compute` on the first
+  // pass. Entries are taken in call order, which every pass repeats.
+  nn::KeyValue next(const std::function<nn::KeyValue()> &compute);
+  // Starts a pass; the projected text states of the first one are kept.
+  void start_pass() { cursor_ = 0; }
+  torch::Tensor text_states;
+
+ private:
+  std::vector<nn::KeyValue> key_values_;
+  size_t cursor_ = 0;
 };
 
 class UVit2DConvEmbedImpl : public torch::nn::Module {
@@ -62,7 +80,8 @@ TORCH_MODULE(ConvNextBlock);
 class SkipFFTransformerBlockImpl : public torch::nn::Module {
  public:
   SkipFFTransformerBlockImpl(int64_t channels, const UVit2DConfig &c);
-  torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &encoder_hidden_states);
+  torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &encoder_hidden_states,
+                        TextContextCache *text = nullptr);
   nn::Linear kv_mapper = nullptr;  // present when hidden_size != channels
   nn::RMSNorm norm1 = nullptr, norm2 = nullptr;
   nn::Attention attn1 = nullptr, attn2 = nullptr;
@@ -91,7 +110,8 @@ class UVitBlockImpl : public torch::nn::Module {
  public:
   UVitBlockImpl(const UVit2DConfig &c, bool downsample, bool upsample);
   torch::Tensor forward(torch::Tensor x, const torch::Tensor &cond,
-                        const torch::Tensor &encoder_hidden_states);
+                        const torch::Tensor &encoder_hidden_states,
+                        TextContextCache *text = nullptr);
   Downsample2D downsample = nullptr;
   torch::nn::ModuleList res_blocks, attention_blocks;
   Upsample2D upsample = nullptr;
@@ -132,7 +152,7 @@ class BasicTransformerBlockImpl : public torch::nn::Module {
   // `record`, when given, receives this frame's self-attention keys/values.
   torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &encoder_hidden_states,
                         const torch::Tensor &cond, const std::vector<nn::KeyValue> *extra,
-                        nn::KeyValue *record);
+                        nn::KeyValue *record, TextContextCache *text = nullptr);
   AdaLayerNormContinuous norm1 = nullptr, norm2 = nullptr, norm3 = nullptr;
   nn::Attention attn1 = nullptr, attn2 = nullptr;
   FeedForward ff = nullptr;

@@ -80,10 +80,38 @@ VQModelImpl::VQModelImpl(const VQConfig &c) : config_(c) {
   decoder = register_module("decoder", Decoder(c));
 }
 
-torch::Tensor VQModelImpl::encode(const torch::Tensor &image) { return quant_conv(encoder(image)); }
+void VQModelImpl::use_bfloat16_channels_last() {
+  torch::NoGradGuard no_grad;
+  for (torch::nn::Module *part : {static_cast<torch::nn::Module *>(encoder.get()),
+                                  static_cast<torch::nn::Module *>(decoder.get()),
+                                  static_cast<torch::nn::Module *>(quant_conv.get()),
+                                  static_cast<torch::nn::Module *>(post_quant_conv.get())}) {
+    for (auto &m : part->modules(/*include_self=*/true)) {
+      if (auto *conv = dynamic_cast<nn::Conv2dImpl *>(m.get())) {
+        conv->set_backend(nn::MatmulBackend::kDefault);  // oneDNN's convolution, 1x1 too
+        conv->weight.set_data(
+            conv->weight.to(torch::kBFloat16).contiguous(at::MemoryFormat::ChannelsLast));
+        if (conv->bias.defined()) conv->bias.set_data(conv->bias.to(torch::kBFloat16));
+      }
+    }
+    for (auto &p : part->parameters())
+      if (p.scalar_type() == torch::kFloat32) p.set_data(p.to(torch::kBFloat16));
+  }
+  bf16_ = true;
+}
+
+torch::Tensor VQModelImpl::to_compute(const torch::Tensor &x) const {
+  return bf16_ ? x.to(torch::kBFloat16).contiguous(at::MemoryFormat::ChannelsLast) : x;
+}
+
+torch::Tensor VQModelImpl::encode(const torch::Tensor &image) {
+  return quant_conv(encoder(to_compute(image))).to(torch::kFloat32).contiguous();
+}
 
 torch::Tensor VQModelImpl::decode_latents(const torch::Tensor &quantized, nn::NormStats *stats) {
-  return decoder->forward(post_quant_conv(quantized), stats);
+  return decoder->forward(post_quant_conv(to_compute(quantized)), stats)
+      .to(torch::kFloat32)
+      .contiguous();
 }
 
 torch::Tensor VQModelImpl::decode_indices(const torch::Tensor &indices, nn::NormStats *stats) {
