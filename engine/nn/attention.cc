@@ -26,24 +26,70 @@ torch::Tensor AttentionImpl::split_heads(const torch::Tensor &t) const {
 
 KeyValue AttentionImpl::project_key_value(const torch::Tensor &context) {
   ProfileScope scope(profile_.projections);
-  return {split_heads(to_k(context)), split_heads(to_v(context))};
+  return for_products({split_heads(to_k(context)), split_heads(to_v(context))});
+}
+
+KeyValue AttentionImpl::for_products(KeyValue kv) const {
+  // Kept in the products' type: cached keys/values (text, anchor frame) convert once.
+  if (bf16_products_ && kv.key.is_cpu())
+    return {kv.key.to(torch::kBFloat16), kv.value.to(torch::kBFloat16)};
+  return kv;
 }
 
 torch::Tensor AttentionImpl::attend(const torch::Tensor &x, const KeyValue &kv) {
-  const auto b = x.size(0), s = x.size(1);
-  torch::Tensor q, out;
+  torch::Tensor q;
   {
     ProfileScope scope(profile_.projections);
     q = split_heads(to_q(x));
   }
+  return attend_queries(q, kv);
+}
+
+torch::Tensor AttentionImpl::attend_queries(const torch::Tensor &q, const KeyValue &kv) {
+  const auto b = q.size(0), s = q.size(2);
+  torch::Tensor out;
   {
     ProfileScope scope(profile_.products);
-    auto scores = attention_matmul(q, kv.key.transpose(-1, -2), bf16_products_) * scale_;
-    auto probs = scores.softmax(-1);
-    out = attention_matmul(probs, kv.value, bf16_products_).transpose(1, 2).reshape({b, s, -1});
+    if (bf16_products_ && q.is_cpu()) {
+      // bf16 from end to end, the scale folded into the (smaller) queries; softmax
+      // accumulates in fp32 inside.
+      auto scores = torch::matmul((q * scale_).to(torch::kBFloat16),
+                                  kv.key.to(torch::kBFloat16).transpose(-1, -2));
+      out = torch::matmul(scores.softmax(-1), kv.value.to(torch::kBFloat16))
+                .to(q.scalar_type())
+                .transpose(1, 2)
+                .reshape({b, s, -1});
+    } else {
+      auto scores = attention_matmul(q, kv.key.transpose(-1, -2), bf16_products_) * scale_;
+      auto probs = scores.softmax(-1);
+      out = attention_matmul(probs, kv.value, bf16_products_).transpose(1, 2).reshape({b, s, -1});
+    }
   }
   ProfileScope scope(profile_.output);
   return to_out[0]->as<LinearImpl>()->forward(out);
+}
+
+std::pair<torch::Tensor, KeyValue> AttentionImpl::project_self(const torch::Tensor &x) {
+  if (!fused_qkv_) {
+    torch::Tensor q;
+    {
+      ProfileScope scope(profile_.projections);
+      q = split_heads(to_q(x));
+    }
+    return {q, project_key_value(x)};
+  }
+  ProfileScope scope(profile_.projections);
+  auto qkv = fused_qkv_->forward(x).chunk(3, -1);
+  return {split_heads(qkv[0]), for_products({split_heads(qkv[1]), split_heads(qkv[2])})};
+}
+
+void AttentionImpl::fuse_self_projections(PackedType type) {
+  torch::NoGradGuard no_grad;
+  auto weight = torch::cat({to_q->weight, to_k->weight, to_v->weight});
+  torch::Tensor bias;
+  if (to_q->bias.defined()) bias = torch::cat({to_q->bias, to_k->bias, to_v->bias});
+  fused_qkv_ = std::make_shared<const PackedLinear>(weight, bias, type);
+  for (auto *linear : {to_q.get(), to_k.get(), to_v.get()}) linear->release_weights();
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor &x, const torch::Tensor &context) {

@@ -34,6 +34,15 @@ class AttentionImpl : public torch::nn::Module {
   // Attention of x's queries over the given keys/values, then the output projection.
   torch::Tensor attend(const torch::Tensor &x, const KeyValue &kv);
 
+  // Self-attention in two halves, so that the caller can add other frames' keys/values:
+  // x's queries (split into heads) and its own keys/values, then the attention of those
+  // queries over the given keys/values and the output projection.
+  std::pair<torch::Tensor, KeyValue> project_self(const torch::Tensor &x);
+  torch::Tensor attend_queries(const torch::Tensor &q, const KeyValue &kv);
+  // Packs to_q, to_k and to_v as one matrix product (one quantization of x, one wide
+  // product), for a layer whose queries, keys and values all come from the same input.
+  void fuse_self_projections(PackedType type);
+
   int64_t heads() const { return options_.heads; }
   // Runs the attention products in bf16 (set with the model's bf16 precision).
   void set_bfloat16_products(bool on) { bf16_products_ = on; }
@@ -48,10 +57,12 @@ class AttentionImpl : public torch::nn::Module {
 
  private:
   torch::Tensor split_heads(const torch::Tensor &t) const;
+  KeyValue for_products(KeyValue kv) const;
 
   AttentionOptions options_;
   double scale_;
   bool bf16_products_ = false;
+  std::shared_ptr<const PackedLinear> fused_qkv_;
   struct {
     const char *projections = "attention", *products = "attention", *output = "attention";
   } profile_;

@@ -56,8 +56,15 @@ void LinearImpl::pack(PackedType type) {
   bias_bf16_ = torch::Tensor();
 }
 
+void LinearImpl::release_weights() {
+  weight.set_data(torch::empty({0}, weight.options()));
+  if (bias.defined()) bias.set_data(torch::empty({0}, bias.options()));
+  released_ = true;
+}
+
 torch::Tensor LinearImpl::forward(const torch::Tensor &x) {
   if (packed_) return packed_->forward(x).to(x.scalar_type());
+  if (released_) throw std::logic_error("Linear: weights released to a fused product");
   if (weight.scalar_type() == torch::kBFloat16) {
     // oneDNN's bf16 GEMM (AMX/AVX-512 where present); the rest of the network stays fp32.
     auto y = torch::linear(x.to(torch::kBFloat16), weight,
@@ -186,9 +193,16 @@ void use_bfloat16_matmuls(torch::nn::Module &root) {
 }
 
 void pack_linears(torch::nn::Module &root,
-                  const std::function<PackedType(const std::string &name)> &choose) {
+                  const std::function<PackedType(const std::string &name)> &choose,
+                  const std::function<bool(const std::string &name)> &fuse_self) {
+  if (fuse_self)
+    for (const auto &item : root.named_modules("", /*include_self=*/false))
+      if (auto *attention = dynamic_cast<AttentionImpl *>(item.value().get());
+          attention && fuse_self(item.key()))
+        attention->fuse_self_projections(choose(item.key() + ".to_q"));
   for (const auto &item : root.named_modules("", /*include_self=*/false)) {
-    if (auto *linear = dynamic_cast<LinearImpl *>(item.value().get()))
+    if (auto *linear = dynamic_cast<LinearImpl *>(item.value().get());
+        linear && !linear->released())
       linear->pack(choose(item.key()));
     if (auto *conv = dynamic_cast<Conv2dImpl *>(item.value().get()); conv && conv->pointwise())
       conv->pack(choose(item.key()));

@@ -32,6 +32,9 @@ class LinearImpl : public torch::nn::Module {
   // Converts and packs the weights for oneDNN (CPU), releasing the original ones.
   void pack(PackedType type);
   bool packed() const { return packed_ != nullptr; }
+  // Drops the weights (a fused product elsewhere computes this layer); forward then fails.
+  void release_weights();
+  bool released() const { return released_; }
   void set_backend(MatmulBackend backend) { backend_ = backend; }
 
   torch::Tensor weight;
@@ -41,6 +44,7 @@ class LinearImpl : public torch::nn::Module {
   MatmulBackend backend_ = MatmulBackend::kDefault;
   torch::Tensor bias_bf16_;
   std::shared_ptr<const PackedLinear> packed_;
+  bool released_ = false;
 };
 TORCH_MODULE(Linear);
 
@@ -147,10 +151,11 @@ torch::Tensor attention_matmul(const torch::Tensor &a, const torch::Tensor &b, b
 void set_matmul_backend(torch::nn::Module &root, MatmulBackend backend);
 void use_bfloat16_matmuls(torch::nn::Module &root);
 // Packs every Linear and pointwise Conv2d of the tree for oneDNN, in the type `choose`
-// gives for its name (its path in the tree, e.g. "transformer_layers.3.ff.net.2"), and
-// makes the attention products bf16.
+// gives for its name (its path in the tree, e.g. "transformer_layers.3.ff.net.2"). The
+// self-attentions named by `fuse_self` get one fused q/k/v product.
 void pack_linears(torch::nn::Module &root,
-                  const std::function<PackedType(const std::string &name)> &choose);
+                  const std::function<PackedType(const std::string &name)> &choose,
+                  const std::function<bool(const std::string &name)> &fuse_self = {});
 
 // Initialisation for training from scratch: normal(0, std) for Linear/Embedding/Conv
 // weights, zeros for biases, ones for norm weights (as transformers/diffusers init).

@@ -75,14 +75,21 @@ void Model::prepare_for_inference() {
   nn::pack_linears(*text_encoder_, [](const std::string &) { return nn::PackedType::kBFloat16; });
   vqvae_->use_bfloat16_channels_last();
   const bool int8 = options_.precision == Precision::kInt8;
-  nn::pack_linears(*transformer_, [int8](const std::string &name) {
-    // int8 where the tokens are: the attentions' projections, the feed-forwards and the conv
-    // blocks' channel MLPs. bf16 for what conditions them (a few rows each) and the logits.
-    const bool token_matmul = name.find(".to_") != std::string::npos ||
-                              name.find(".ff.net.") != std::string::npos ||
-                              name.find("channelwise_linear") != std::string::npos;
-    return int8 && token_matmul ? nn::PackedType::kInt8 : nn::PackedType::kBFloat16;
-  });
+  nn::pack_linears(
+      *transformer_,
+      [int8](const std::string &name) {
+        // int8 where the tokens are: the attentions' projections, the feed-forwards and the conv
+        // blocks' channel MLPs. bf16 for what conditions them (a few rows each) and the logits.
+        const bool token_matmul = name.find(".to_") != std::string::npos ||
+                                  name.find(".ff.net.") != std::string::npos ||
+                                  name.find("channelwise_linear") != std::string::npos;
+        return int8 && token_matmul ? nn::PackedType::kInt8 : nn::PackedType::kBFloat16;
+      },
+      [](const std::string &name) {
+        // The transformer layers' self-attention: q, k and v all from the same normed input.
+        return name.rfind("transformer_layers.", 0) == 0 && name.size() > 6 &&
+               name.compare(name.size() - 6, 6, ".attn1") == 0;
+      });
 }
 
 namespace {

@@ -63,9 +63,15 @@ torch::Tensor UVit2DModelImpl::forward(const torch::Tensor &input_ids,
     if (text) text->text_states = encoder_hidden_states;
   }
   const auto batch = input_ids.size(0);
-  auto micro = sinusoidal_embedding(micro_conds.flatten(), config_.micro_cond_encode_dim)
-                   .reshape({batch, -1});
-  auto cond = cond_embed(torch::cat({pooled_text_emb, micro}, 1));
+  torch::Tensor cond;
+  if (text && text->condition.defined()) {
+    cond = text->condition;
+  } else {
+    auto micro = sinusoidal_embedding(micro_conds.flatten(), config_.micro_cond_encode_dim)
+                     .reshape({batch, -1});
+    cond = cond_embed(torch::cat({pooled_text_emb, micro}, 1));
+    if (text) text->condition = cond;
+  }
 
   auto h = down_block->forward(embed(input_ids), cond, encoder_hidden_states, text);
   const auto ch = h.size(1), gh = h.size(2), gw = h.size(3);

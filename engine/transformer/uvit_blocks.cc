@@ -18,6 +18,11 @@ nn::KeyValue TextContextCache::next(const std::function<nn::KeyValue()> &compute
   return key_values_[cursor_++];
 }
 
+torch::Tensor TextContextCache::next_modulation(const std::function<torch::Tensor()> &compute) {
+  if (modulation_cursor_ == modulations_.size()) modulations_.push_back(compute());
+  return modulations_[modulation_cursor_++];
+}
+
 namespace {
 
 // Attention of `x` over the text, its keys/values from `text` when given.
@@ -73,13 +78,15 @@ ConvNextBlockImpl::ConvNextBlockImpl(int64_t ch, const UVit2DConfig &c) {
       register_module("cond_embeds_mapper", nn::Linear(c.hidden_size, ch * 2, c.use_bias));
 }
 
-torch::Tensor ConvNextBlockImpl::forward(const torch::Tensor &x, const torch::Tensor &cond) {
+torch::Tensor ConvNextBlockImpl::forward(const torch::Tensor &x, const torch::Tensor &cond,
+                                         TextContextCache *cache) {
   ProfileScope scope("transformer: conv blocks");
   auto h = nhwc(depthwise(x));
   h = channelwise_linear_1(norm(h));
   h = channelwise_linear_2(channelwise_norm(torch::gelu(h)));
   h = nchw(h) + x;
-  auto ss = cond_embeds_mapper(torch::silu(cond)).chunk(2, 1);
+  auto compute = [&] { return cond_embeds_mapper(torch::silu(cond)); };
+  auto ss = (cache ? cache->next_modulation(compute) : compute()).chunk(2, 1);
   return h * (1 + ss[0].unsqueeze(-1).unsqueeze(-1)) + ss[1].unsqueeze(-1).unsqueeze(-1);
 }
 
@@ -158,7 +165,7 @@ torch::Tensor UVitBlockImpl::forward(torch::Tensor x, const torch::Tensor &cond,
                                      TextContextCache *text) {
   if (downsample) x = downsample(x);
   for (size_t i = 0; i < res_blocks->size(); ++i) {
-    x = res_blocks[i]->as<ConvNextBlockImpl>()->forward(x, cond);
+    x = res_blocks[i]->as<ConvNextBlockImpl>()->forward(x, cond, text);
     const auto b = x.size(0), ch = x.size(1), h = x.size(2), w = x.size(3);
     auto seq = x.view({b, ch, h * w}).permute({0, 2, 1});
     seq = attention_blocks[i]->as<SkipFFTransformerBlockImpl>()->forward(seq, encoder_hidden_states,
@@ -179,10 +186,11 @@ AdaLayerNormContinuousImpl::AdaLayerNormContinuousImpl(const UVit2DConfig &c, bo
                                                        c.ln_elementwise_affine, c.use_bias));
 }
 
-torch::Tensor AdaLayerNormContinuousImpl::forward(const torch::Tensor &x,
-                                                  const torch::Tensor &cond) {
+torch::Tensor AdaLayerNormContinuousImpl::forward(const torch::Tensor &x, const torch::Tensor &cond,
+                                                  TextContextCache *cache) {
   ProfileScope scope("transformer: norms and modulation");
-  auto ss = linear(torch::silu(cond)).chunk(2, 1);
+  auto compute = [&] { return linear(torch::silu(cond)); };
+  auto ss = (cache ? cache->next_modulation(compute) : compute()).chunk(2, 1);
   auto normed = rms_norm ? rms_norm(x) : layer_norm(x);
   return normed * (1 + ss[0].unsqueeze(1)) + ss[1].unsqueeze(1);
 }
@@ -237,8 +245,8 @@ torch::Tensor BasicTransformerBlockImpl::forward(const torch::Tensor &x,
                                                  const std::vector<nn::KeyValue> *extra,
                                                  nn::KeyValue *record, TextContextCache *text) {
   ProfileScope scope("transformer: residuals and copies");
-  auto normed = norm1(x, cond);
-  nn::KeyValue own = attn1->project_key_value(normed);
+  auto normed = norm1->forward(x, cond, text);
+  auto [q, own] = attn1->project_self(normed);
   if (record) *record = own;
   torch::Tensor h;
   if (extra && !extra->empty()) {
@@ -247,13 +255,13 @@ torch::Tensor BasicTransformerBlockImpl::forward(const torch::Tensor &x,
       keys.push_back(kv.key);
       values.push_back(kv.value);
     }
-    h = x + attn1->attend(normed, {torch::cat(keys, 2), torch::cat(values, 2)});
+    h = x + attn1->attend_queries(q, {torch::cat(keys, 2), torch::cat(values, 2)});
   } else {
-    h = x + attn1->attend(normed, own);
+    h = x + attn1->attend_queries(q, own);
   }
-  h = h + attend_text(
-              *attn2, norm2(h, cond), [&] { return encoder_hidden_states; }, text);
-  return h + ff(norm3(h, cond));
+  auto text_states = [&] { return encoder_hidden_states; };
+  h = h + attend_text(*attn2, norm2->forward(h, cond, text), text_states, text);
+  return h + ff(norm3->forward(h, cond, text));
 }
 
 ConvMlmLayerImpl::ConvMlmLayerImpl(const UVit2DConfig &c) {

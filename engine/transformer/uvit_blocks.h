@@ -21,21 +21,26 @@ struct SelfAttentionHooks {
   std::vector<nn::KeyValue> *record = nullptr;                    // [layer]
 };
 
-// What a forward pass derives from the text alone (the projected text states, and the
-// keys/values of every attention over them), kept for the later steps of one generation,
-// which see the same text: only the first step computes them.
+// What a forward pass derives from its conditioning alone (the projected text states, the
+// keys/values of every attention over them, the conditioning vector and every modulation
+// computed from it), kept for the later steps of one generation, which see the same
+// conditioning: only the first step computes them.
 class TextContextCache {
  public:
   // The entry for the next text attention of this pass, computed by `compute` on the first
   // pass. Entries are taken in call order, which every pass repeats.
   nn::KeyValue next(const std::function<nn::KeyValue()> &compute);
+  // The same for the next modulation (a function of the conditioning vector).
+  torch::Tensor next_modulation(const std::function<torch::Tensor()> &compute);
   // Starts a pass; the projected text states of the first one are kept.
-  void start_pass() { cursor_ = 0; }
+  void start_pass() { cursor_ = modulation_cursor_ = 0; }
   torch::Tensor text_states;
+  torch::Tensor condition;  // cond_embed's output
 
  private:
   std::vector<nn::KeyValue> key_values_;
-  size_t cursor_ = 0;
+  std::vector<torch::Tensor> modulations_;
+  size_t cursor_ = 0, modulation_cursor_ = 0;
 };
 
 class UVit2DConvEmbedImpl : public torch::nn::Module {
@@ -67,7 +72,8 @@ TORCH_MODULE(GlobalResponseNorm);
 class ConvNextBlockImpl : public torch::nn::Module {
  public:
   ConvNextBlockImpl(int64_t channels, const UVit2DConfig &c);
-  torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &cond);
+  torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &cond,
+                        TextContextCache *cache = nullptr);
   nn::Conv2d depthwise = nullptr;
   nn::RMSNorm norm = nullptr;
   nn::Linear channelwise_linear_1 = nullptr, channelwise_linear_2 = nullptr;
@@ -121,7 +127,8 @@ TORCH_MODULE(UVitBlock);
 class AdaLayerNormContinuousImpl : public torch::nn::Module {
  public:
   AdaLayerNormContinuousImpl(const UVit2DConfig &c, bool rms_norm);
-  torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &cond);
+  torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &cond,
+                        TextContextCache *cache = nullptr);
   nn::Linear linear = nullptr;
   // Registered as "norm": an RMSNorm (before the attentions) or a LayerNorm (before the MLP).
   nn::RMSNorm rms_norm = nullptr;
