@@ -128,8 +128,8 @@ void image_figures(const Options &o, Precision precision) {
   }
   const std::string source = o.model.empty() ? o.config.filename().string() + " (built)"
                                              : o.model.filename().string() + " (loaded)";
-  std::printf("| %s: %s, %.1f M params | %.1f s |\n", name, source.c_str(),
-              model->parameter_count() / 1e6, seconds_since(t_load));
+  std::printf("| %s: %s, %.1f M params | %.1f s, peak RSS %.2f GiB |\n", name, source.c_str(),
+              model->parameter_count() / 1e6, seconds_since(t_load), peak_rss_gib());
 
   torch::InferenceMode guard;
   GenerateParams p;
@@ -156,7 +156,9 @@ void image_figures(const Options &o, Precision precision) {
   std::printf("| %s: transformer forward (batch %d) | %.3f s, %.0f GFLOP/s |\n", name,
               cond.cfg ? 2 : 1, forward, flops / forward / 1e9);
   std::printf("| %s: VQ decode | %.3f s |\n", name, decode);
-  std::printf("| %s: peak RSS so far | %.2f GiB |\n", name, peak_rss_gib());
+  const RecyclingStats cache = recycling_stats();
+  std::printf("| %s: peak RSS so far | %.2f GiB (recycling cache holds %.2f GiB) |\n", name,
+              peak_rss_gib(), cache.cached_bytes / double(1 << 30));
   std::printf("RESULT precision=%s image_s=%.3f forward_s=%.4f decode_s=%.4f peak_rss_gib=%.3f\n",
               name, image, forward, decode, peak_rss_gib());
 

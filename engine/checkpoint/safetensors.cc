@@ -134,6 +134,12 @@ torch::Tensor SafetensorsFile::view(const std::string &key) const {
       ptr, e.shape, [keep_alive](void *) {}, torch::TensorOptions().dtype(e.dtype));
 }
 
+void SafetensorsFile::forget(const std::string &key) const {
+  auto it = entries_.find(key);
+  if (it != entries_.end())
+    file_->forget(data_offset_ + it->second.begin, it->second.end - it->second.begin);
+}
+
 void write_safetensors(const std::filesystem::path &path,
                        const std::map<std::string, torch::Tensor> &tensors,
                        const std::map<std::string, std::string> &metadata) {

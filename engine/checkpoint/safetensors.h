@@ -38,6 +38,9 @@ class SafetensorsFile {
   // A CPU tensor aliasing the mapped bytes (no copy). It keeps the mapping alive and must
   // be treated as read-only. Throws Error if `key` is absent.
   torch::Tensor view(const std::string &key) const;
+  // The tensor's bytes were copied and will not be read again: their pages stop counting
+  // to the process's resident memory (MappedFile::forget).
+  void forget(const std::string &key) const;
 
  private:
   std::filesystem::path path_;

@@ -61,55 +61,64 @@ std::vector<fs::path> find_weight_files(const fs::path &dir, const std::string &
               ".fp16.safetensors)");
 }
 
-void load_weights(torch::nn::Module &module, const fs::path &dir, const std::string &stem) {
+WeightLoader::WeightLoader(const fs::path &dir, const std::string &stem) {
   const auto files = find_weight_files(dir, stem);
-  std::vector<std::unique_ptr<SafetensorsFile>> opened;
-  std::map<std::string, const SafetensorsFile *> owner;
   for (const auto &f : files) {
-    opened.push_back(std::make_unique<SafetensorsFile>(f));
-    for (const auto &[key, entry] : opened.back()->entries()) owner[key] = opened.back().get();
+    files_.push_back(std::make_unique<SafetensorsFile>(f));
+    for (const auto &[key, entry] : files_.back()->entries()) owner_[key] = files_.back().get();
   }
-  const std::string where = files.size() == 1 ? files[0].string() : dir.string() + "/" + stem;
+  where_ = files.size() == 1 ? files[0].string() : dir.string() + "/" + stem;
+}
 
-  std::vector<std::string> problems;
-  std::map<std::string, bool> used;
+WeightLoader::~WeightLoader() = default;
+
+void WeightLoader::load(torch::nn::Module &part, const std::string &prefix) {
   torch::NoGradGuard no_grad;
-  auto load_one = [&](const std::string &key, torch::Tensor &target) {
-    auto it = owner.find(key);
-    if (it == owner.end()) {
-      problems.push_back("missing tensor '" + key + "' (model expects " +
-                         shape_text(target.sizes()) + ")");
+  auto load_one = [&](const std::string &name, torch::Tensor &target) {
+    const std::string key = prefix + name;
+    auto it = owner_.find(key);
+    if (it == owner_.end()) {
+      problems_.push_back("missing tensor '" + key + "' (model expects " +
+                          shape_text(target.sizes()) + ")");
       return;
     }
-    used[key] = true;
+    used_[key] = true;
     const TensorEntry &entry = it->second->entries().at(key);
     if (c10::IntArrayRef(entry.shape) != target.sizes()) {
-      problems.push_back("tensor '" + key + "' has shape " + shape_text(entry.shape) +
-                         ", model expects " + shape_text(target.sizes()));
+      problems_.push_back("tensor '" + key + "' has shape " + shape_text(entry.shape) +
+                          ", model expects " + shape_text(target.sizes()));
       return;
     }
     if (!c10::isFloatingType(entry.dtype) && c10::isFloatingType(target.scalar_type())) {
-      problems.push_back("tensor '" + key + "' has dtype " + entry.dtype_name +
-                         ", expected a floating-point type");
+      problems_.push_back("tensor '" + key + "' has dtype " + entry.dtype_name +
+                          ", expected a floating-point type");
       return;
     }
     target.copy_(it->second->view(key));
+    it->second->forget(key);
   };
-  for (auto &item : module.named_parameters(/*recurse=*/true)) load_one(item.key(), item.value());
-  for (auto &item : module.named_buffers(/*recurse=*/true)) load_one(item.key(), item.value());
-  for (const auto &[key, file] : owner)
-    if (!used.count(key) && !ignorable(key))
-      problems.push_back("unexpected tensor '" + key + "' (no such parameter in this model)");
+  for (auto &item : part.named_parameters(/*recurse=*/true)) load_one(item.key(), item.value());
+  for (auto &item : part.named_buffers(/*recurse=*/true)) load_one(item.key(), item.value());
+}
 
-  if (!problems.empty()) {
-    std::string message = where + ": " + std::to_string(problems.size()) +
-                          " problem(s) loading weights (does config.json match the weights?):";
-    const size_t shown = std::min<size_t>(problems.size(), 12);
-    for (size_t i = 0; i < shown; ++i) message += "\n  " + problems[i];
-    if (shown < problems.size())
-      message += "\n  ... and " + std::to_string(problems.size() - shown) + " more";
-    throw Error(message);
-  }
+void WeightLoader::finish() {
+  for (const auto &[key, file] : owner_)
+    if (!used_.count(key) && !ignorable(key))
+      problems_.push_back("unexpected tensor '" + key + "' (no such parameter in this model)");
+  if (problems_.empty()) return;
+  std::string message = where_ + ": " + std::to_string(problems_.size()) +
+                        " problem(s) loading weights (does config.json match the weights?):";
+  const size_t shown = std::min<size_t>(problems_.size(), 12);
+  for (size_t i = 0; i < shown; ++i) message += "\n  " + problems_[i];
+  if (shown < problems_.size())
+    message += "\n  ... and " + std::to_string(problems_.size() - shown) + " more";
+  throw Error(message);
+}
+
+void load_weights(torch::nn::Module &module, const fs::path &dir, const std::string &stem) {
+  WeightLoader loader(dir, stem);
+  loader.load(module);
+  loader.finish();
 }
 
 void save_weights(const torch::nn::Module &module, const fs::path &file) {

@@ -174,7 +174,9 @@ EmbeddingImpl::EmbeddingImpl(int64_t count, int64_t dim) {
 }
 
 torch::Tensor EmbeddingImpl::forward(const torch::Tensor &ids) {
-  return torch::embedding(weight, ids);
+  // A table stored in bf16 (the fast precisions) gives fp32 vectors like an fp32 one.
+  auto out = torch::embedding(weight, ids);
+  return weight.scalar_type() == torch::kBFloat16 ? out.to(torch::kFloat32) : out;
 }
 
 void set_matmul_backend(torch::nn::Module &root, MatmulBackend backend) {
@@ -195,16 +197,19 @@ void use_bfloat16_matmuls(torch::nn::Module &root) {
 void pack_linears(torch::nn::Module &root,
                   const std::function<PackedType(const std::string &name)> &choose,
                   const std::function<bool(const std::string &name)> &fuse_self) {
+  // Names are relative to `root`, which is itself "" (it may be a single layer).
   if (fuse_self)
-    for (const auto &item : root.named_modules("", /*include_self=*/false))
+    for (const auto &item : root.named_modules("", /*include_self=*/true))
       if (auto *attention = dynamic_cast<AttentionImpl *>(item.value().get());
-          attention && fuse_self(item.key()))
+          attention && !attention->to_q->released() && !attention->to_q->packed() &&
+          fuse_self(item.key()))
         attention->fuse_self_projections(choose(item.key() + ".to_q"));
-  for (const auto &item : root.named_modules("", /*include_self=*/false)) {
+  for (const auto &item : root.named_modules("", /*include_self=*/true)) {
     if (auto *linear = dynamic_cast<LinearImpl *>(item.value().get());
-        linear && !linear->released())
+        linear && !linear->released() && !linear->packed())
       linear->pack(choose(item.key()));
-    if (auto *conv = dynamic_cast<Conv2dImpl *>(item.value().get()); conv && conv->pointwise())
+    if (auto *conv = dynamic_cast<Conv2dImpl *>(item.value().get());
+        conv && conv->pointwise() && !conv->packed())
       conv->pack(choose(item.key()));
     if (auto *attention = dynamic_cast<AttentionImpl *>(item.value().get()))
       attention->set_bfloat16_products(true);

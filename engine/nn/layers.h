@@ -111,6 +111,7 @@ class Conv2dImpl : public torch::nn::Module {
   bool pointwise() const;
   // A pointwise convolution is a matrix product over channels: packed as a Linear.
   void pack(PackedType type);
+  bool packed() const { return packed_ != nullptr; }
   torch::Tensor weight, bias;
 
  private:

@@ -1,10 +1,12 @@
 #include "pipeline/model.h"
 
+#include <malloc.h>
 #include <torch/torch.h>
 
 #include "checkpoint/json_config.h"
 #include "checkpoint/weights.h"
 #include "nn/layers.h"
+#include "util/recycling_allocator.h"
 
 namespace amused {
 
@@ -53,7 +55,7 @@ int64_t Model::parameter_count() const {
 }
 
 void Model::prepare_for_inference() {
-  parameters_ = parameter_count();
+  if (parameters_ == 0) parameters_ = parameter_count();
   for (torch::nn::Module *m : {static_cast<torch::nn::Module *>(text_encoder_.get()),
                                static_cast<torch::nn::Module *>(transformer_.get()),
                                static_cast<torch::nn::Module *>(vqvae_.get())}) {
@@ -72,24 +74,93 @@ void Model::prepare_for_inference() {
     nn::use_bfloat16_matmuls(*transformer_);
     return;
   }
-  nn::pack_linears(*text_encoder_, [](const std::string &) { return nn::PackedType::kBFloat16; });
+  pack_part(*text_encoder_, "", kTextEncoder);
+  pack_part(*transformer_, "", kTransformer);
   vqvae_->use_bfloat16_channels_last();
-  const bool int8 = options_.precision == Precision::kInt8;
+}
+
+void Model::pack_part(torch::nn::Module &part, const std::string &prefix, Component component) {
+  if (options_.precision == Precision::kFloat32 || !device_.is_cpu()) return;
+  const bool int8 = options_.precision == Precision::kInt8 && component == kTransformer;
   nn::pack_linears(
-      *transformer_,
-      [int8](const std::string &name) {
-        // int8 where the tokens are: the attentions' projections, the feed-forwards and the conv
-        // blocks' channel MLPs. bf16 for what conditions them (a few rows each) and the logits.
-        const bool token_matmul = name.find(".to_") != std::string::npos ||
-                                  name.find(".ff.net.") != std::string::npos ||
-                                  name.find("channelwise_linear") != std::string::npos;
-        return int8 && token_matmul ? nn::PackedType::kInt8 : nn::PackedType::kBFloat16;
+      part,
+      [int8, &prefix](const std::string &name) {
+        // int8 for the layers' products: the attentions' projections, the feed-forwards, the
+        // conv blocks' channel MLPs and the modulations computed from the conditioning. bf16
+        // where the tokens enter and leave (the text projection, the conditioning embedding,
+        // the projections to and from the hidden width and the logits head).
+        const std::string full = prefix + name;
+        const bool in_layers = full.rfind("transformer_layers.", 0) == 0 ||
+                               full.find("res_blocks.") != std::string::npos ||
+                               full.find("attention_blocks.") != std::string::npos;
+        return int8 && in_layers ? nn::PackedType::kInt8 : nn::PackedType::kBFloat16;
       },
-      [](const std::string &name) {
+      [component, &prefix](const std::string &name) {
         // The transformer layers' self-attention: q, k and v all from the same normed input.
-        return name.rfind("transformer_layers.", 0) == 0 && name.size() > 6 &&
-               name.compare(name.size() - 6, 6, ".attn1") == 0;
+        const std::string full = prefix + name;
+        return component == kTransformer && full.rfind("transformer_layers.", 0) == 0 &&
+               full.size() > 6 && full.compare(full.size() - 6, 6, ".attn1") == 0;
       });
+}
+
+namespace {
+bool has_module_list(torch::nn::Module &m) {
+  for (const auto &sub : m.modules(/*include_self=*/true))
+    if (dynamic_cast<torch::nn::ModuleListImpl *>(sub.get())) return true;
+  return false;
+}
+
+// The parts to load and convert one at a time: every element of a ModuleList (a layer),
+// and whole the subtrees without one. `visit(part, prefix)`.
+void for_each_part(torch::nn::Module &m, const std::string &prefix,
+                   const std::function<void(torch::nn::Module &, const std::string &)> &visit) {
+  if (!m.named_parameters(/*recurse=*/false).is_empty())
+    throw std::logic_error("for_each_part: " + prefix + " holds parameters of its own");
+  for (auto &child : m.named_children()) {
+    const std::string name = prefix + child.key() + ".";
+    if (auto *list = dynamic_cast<torch::nn::ModuleListImpl *>(child.value().get())) {
+      for (size_t i = 0; i < list->size(); ++i)
+        visit(*list->ptr(i), name + std::to_string(i) + ".");
+    } else if (has_module_list(*child.value())) {
+      for_each_part(*child.value(), name, visit);
+    } else {
+      visit(*child.value(), name);
+    }
+  }
+}
+
+}  // namespace
+
+void Model::load_component(torch::nn::Module &component, const fs::path &dir,
+                           const std::string &stem, Component which) {
+  checkpoint::WeightLoader loader(dir, stem);
+  for_each_part(component, "", [&](torch::nn::Module &part, const std::string &prefix) {
+    loader.load(part, prefix);
+    pack_part(part, prefix, which);
+    malloc_trim(0);  // the part's unconverted weights, freed inside the heap, go back now
+  });
+  loader.finish();
+}
+
+void Model::store_weights_for_precision() {
+  if (options_.precision == Precision::kFloat32 || !device_.is_cpu()) return;
+  torch::NoGradGuard no_grad;
+  auto as_bf16 = [](torch::Tensor &t) {
+    if (t.defined() && t.scalar_type() == torch::kFloat32)
+      t.set_data(torch::empty(t.sizes(), t.options().dtype(torch::kBFloat16)));
+  };
+  // The text encoder and transformer: the matrices that get packed.
+  for (torch::nn::Module *m : {static_cast<torch::nn::Module *>(text_encoder_.get()),
+                               static_cast<torch::nn::Module *>(transformer_.get())})
+    for (auto &sub : m->modules(/*include_self=*/true)) {
+      if (auto *linear = dynamic_cast<nn::LinearImpl *>(sub.get())) as_bf16(linear->weight);
+      if (auto *table = dynamic_cast<nn::EmbeddingImpl *>(sub.get())) as_bf16(table->weight);
+      if (auto *conv = dynamic_cast<nn::Conv2dImpl *>(sub.get()); conv && conv->pointwise())
+        as_bf16(conv->weight);
+    }
+  // The VQ model, but for its codebook: all of it runs in bf16.
+  for (auto &item : vqvae_->named_parameters(/*recurse=*/true))
+    if (item.key().rfind("quantize.", 0) != 0) as_bf16(item.value());
 }
 
 namespace {
@@ -145,13 +216,23 @@ std::shared_ptr<Model> Model::load(const fs::path &dir, const LoadOptions &optio
                 " tokens, text_encoder vocab_size is " + std::to_string(text_config.vocab_size));
 
   const auto generation_defaults = GenerationDefaults::load(dir);
-  auto model = std::make_shared<Model>(dir, options, std::move(tokenizer), text_config, uvit_config,
-                                       vq_config, scheduler_config);
-  model->generation_defaults_ = generation_defaults;
-  checkpoint::load_weights(*model->text_encoder_, dir / "text_encoder", "model");
-  checkpoint::load_weights(*model->transformer_, dir / "transformer", "diffusion_pytorch_model");
-  checkpoint::load_weights(*model->vqvae_, dir / "vqvae", "diffusion_pytorch_model");
-  model->prepare_for_inference();
+  std::shared_ptr<Model> model;
+  {
+    // Each tensor is freed as soon as it is converted or packed (the modules' placeholders
+    // too): keeping the blocks for reuse would only raise the peak.
+    RecyclingBypass bypass;
+    model = std::make_shared<Model>(dir, options, std::move(tokenizer), text_config, uvit_config,
+                                    vq_config, scheduler_config);
+    model->generation_defaults_ = generation_defaults;
+    model->parameters_ = model->parameter_count();
+    model->store_weights_for_precision();
+    model->load_component(*model->text_encoder_, dir / "text_encoder", "model", kTextEncoder);
+    model->load_component(*model->transformer_, dir / "transformer", "diffusion_pytorch_model",
+                          kTransformer);
+    checkpoint::load_weights(*model->vqvae_, dir / "vqvae", "diffusion_pytorch_model");
+    model->prepare_for_inference();
+  }
+  malloc_trim(0);  // what the conversions freed goes back to the system now
   return model;
 }
 

@@ -45,7 +45,21 @@ class Model {
 
   // Moves to the device, sets eval mode and the matmul backend / precision.
   void prepare_for_inference();
+  // Before loading: the weights the fast precisions convert are stored in bf16 from the
+  // start, so loading converts each tensor as it copies it and no fp32 copy of the model
+  // ever exists.
+  void store_weights_for_precision();
 
+ private:
+  enum Component { kTextEncoder, kTransformer };
+  // Packs the linear layers of `part` (named `prefix` + their names within the component)
+  // for the model's precision: bf16, or int8 for the transformer's token products.
+  void pack_part(torch::nn::Module &part, const std::string &prefix, Component component);
+  // Loads a component a part at a time, packing each part before reading the next.
+  void load_component(torch::nn::Module &component, const std::filesystem::path &dir,
+                      const std::string &stem, Component which);
+
+ public:
  private:
   std::filesystem::path dir_;
   LoadOptions options_;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -41,6 +42,15 @@ MappedFile::MappedFile(const std::filesystem::path &path) : path_(path) {
 
 MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t *>(data_), size_);
+}
+
+void MappedFile::forget(size_t offset, size_t bytes) const {
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  // Whole pages inside the range only: its neighbours may still be needed.
+  const size_t begin = (offset + page - 1) / page * page;
+  const size_t end = std::min(offset + bytes, size_) / page * page;
+  if (data_ != nullptr && end > begin)
+    ::madvise(const_cast<uint8_t *>(data_) + begin, end - begin, MADV_DONTNEED);
 }
 
 }  // namespace amused

@@ -16,6 +16,10 @@ class MappedFile {
   MappedFile &operator=(const MappedFile &) = delete;
 
   const uint8_t *data() const { return data_; }
+  // Tells the kernel the bytes [offset, offset + bytes) will not be read again soon, so the
+  // pages they were read into stop counting to the process's memory (they are the file's,
+  // clean: nothing is lost). Views of them stay valid.
+  void forget(size_t offset, size_t bytes) const;
   size_t size() const { return size_; }
   const std::filesystem::path &path() const { return path_; }
 

@@ -22,6 +22,11 @@ namespace {
 
 constexpr size_t kSmallestRecycled = size_t{256} << 10;
 
+bool &bypassing() {
+  thread_local bool bypass = false;
+  return bypass;
+}
+
 class RecyclingCpuAllocator final : public c10::Allocator {
  public:
   explicit RecyclingCpuAllocator(size_t cap) { stats_.cap_bytes = cap; }
@@ -34,6 +39,10 @@ class RecyclingCpuAllocator final : public c10::Allocator {
   }
 
   c10::DataPtr allocate(size_t n) const override {
+    if (bypassing()) {
+      void *data = c10::alloc_cpu(n);
+      return {data, data, &c10::free_cpu, c10::Device(c10::DeviceType::CPU)};
+    }
     void *data = n < kSmallestRecycled ? c10::alloc_cpu(n) : take(recycling_size_class(n));
     return {data, data, &release, c10::Device(c10::DeviceType::CPU)};
   }
@@ -170,5 +179,8 @@ RecyclingStats recycling_stats() {
 void release_recycled_cpu_memory() {
   if (auto *allocator = RecyclingCpuAllocator::installed()) allocator->release_all();
 }
+
+RecyclingBypass::RecyclingBypass() : previous_(bypassing()) { bypassing() = true; }
+RecyclingBypass::~RecyclingBypass() { bypassing() = previous_; }
 
 }  // namespace amused

@@ -16,6 +16,19 @@ namespace amused {
 // quarter of the machine's memory, or AMUSED_CPU_CACHE_MB megabytes (0: not installed).
 void install_recycling_cpu_allocator();
 
+// While one lives, the calling thread's allocations bypass the cache and are freed at once:
+// loading a model frees each tensor it converts, and kept blocks would only add to the peak.
+class RecyclingBypass {
+ public:
+  RecyclingBypass();
+  ~RecyclingBypass();
+  RecyclingBypass(const RecyclingBypass &) = delete;
+  RecyclingBypass &operator=(const RecyclingBypass &) = delete;
+
+ private:
+  bool previous_;
+};
+
 // The block size that serves `bytes`: eight steps per power of two, so sizes that differ a
 // little (a batch's varying count of masked tokens) share blocks, at most 12.5% larger.
 size_t recycling_size_class(size_t bytes);
