@@ -7,6 +7,7 @@
 //                      [--precision fp32,bf16,int8] [--steps 12] [--guidance 10]
 //                      [--runs 2] [--threads N] [--profile] [--no-matmuls]
 //   amused-bench-image --save-random DIR [--config ...]
+//   amused-bench-image --agreement --model DIR [--precision bf16,int8]
 //
 // --config builds the architecture from its published config with random weights (no
 // download needed); --save-random writes those weights as a diffusers folder (fp16 files),
@@ -112,20 +113,63 @@ struct Options {
   std::vector<std::string> precisions{"fp32", "bf16", "int8"};
   int steps = 12, runs = 2, threads = 0;
   double guidance = 10;
-  bool profile = false, matmuls = true;
+  bool profile = false, matmuls = true, agreement = false;
 };
+
+std::shared_ptr<const Model> load_or_build(const Options &o, Precision precision) {
+  if (o.model.empty()) return random_model(o.config, precision);
+  LoadOptions options;
+  options.precision = precision;
+  return load_model(o.model, options);
+}
+
+// How closely each fast precision follows fp32 on the same weights: the cosine similarity
+// of one step's logits (a half-masked grid, guidance on) and the share of identical tokens
+// in the final grids of a whole image from the same seed.
+void agreement_figures(const Options &o) {
+  torch::InferenceMode guard;
+  auto reference = load_or_build(o, Precision::kFloat32);
+  GenerateParams p;
+  p.prompt = "a photo of an astronaut riding a horse on mars";
+  p.steps = o.steps;
+  p.guidance_scale = o.guidance;
+  const int64_t size = reference->native_size(), grid = size / reference->vae_scale_factor();
+  torch::manual_seed(0);
+  auto latents =
+      torch::randint(0, reference->transformer()->config().codebook_size, {1, grid, grid});
+  latents.masked_fill_(torch::rand({1, grid, grid}) < 0.5,
+                       reference->scheduler_config().mask_token_id);
+  auto logits_of = [&](const Model &m) {
+    return pipeline::guided_logits(m, pipeline::make_conditioning(m, p, 1, size, size), latents)
+        .to(torch::kFloat64)
+        .flatten();
+  };
+  const auto want = logits_of(*reference);
+  const auto want_tokens = text_to_image(*reference, p).tokens[0].ids;
+  std::printf(
+      "| precision | logits cosine to fp32 (one step) | identical tokens after %d steps |\n"
+      "|---|---|---|\n",
+      o.steps);
+  for (const auto &name : o.precisions) {
+    const Precision precision = parse_precision(name);
+    if (precision == Precision::kFloat32) continue;
+    auto model = load_or_build(o, precision);
+    const auto got = logits_of(*model);
+    const double cosine = (got.dot(want) / (got.norm() * want.norm())).item<double>();
+    const auto tokens = text_to_image(*model, p).tokens[0].ids;
+    size_t same = 0;
+    for (size_t i = 0; i < tokens.size(); ++i) same += tokens[i] == want_tokens[i];
+    std::printf("| %s | %.5f | %.1f%% |\n", name.c_str(), cosine,
+                100.0 * same / static_cast<double>(tokens.size()));
+    std::printf("AGREEMENT precision=%s cosine=%.6f identical=%.4f\n", name.c_str(), cosine,
+                same / static_cast<double>(tokens.size()));
+  }
+}
 
 void image_figures(const Options &o, Precision precision) {
   const char *name = to_string(precision);
   const auto t_load = Clock::now();
-  std::shared_ptr<const Model> model;
-  if (o.model.empty()) {
-    model = random_model(o.config, precision);
-  } else {
-    LoadOptions options;
-    options.precision = precision;
-    model = load_model(o.model, options);
-  }
+  std::shared_ptr<const Model> model = load_or_build(o, precision);
   const std::string source = o.model.empty() ? o.config.filename().string() + " (built)"
                                              : o.model.filename().string() + " (loaded)";
   std::printf("| %s: %s, %.1f M params | %.1f s, peak RSS %.2f GiB |\n", name, source.c_str(),
@@ -226,6 +270,8 @@ int main(int argc, char **argv) {
       o.profile = true;
     else if (a == "--no-matmuls")
       o.matmuls = false;
+    else if (a == "--agreement")
+      o.agreement = true;
     else {
       std::fprintf(stderr, "amused-bench-image: unknown argument %s\n", argv[i]);
       return 2;
@@ -237,6 +283,10 @@ int main(int argc, char **argv) {
     configure_runtime(runtime);
     ThreadScope threads(o.threads);
     if (!save_to.empty()) return save_random(o, save_to);
+    if (o.agreement) {
+      agreement_figures(o);
+      return 0;
+    }
     std::printf("| figure | value |\n|---|---|\n");
     std::printf("| threads | %d |\n", at::get_num_threads());
     if (o.matmuls) matmul_figures(o.runs);

@@ -3,6 +3,7 @@
 //
 //   amused-eval [--model DIR] [--grid docs/images/model-grid.png] [--prompts 200]
 //               [--guidance G] [--steps 12] [--psnr-images 256] [--threads N]
+//               [--precision fp32|bf16|int8]
 //
 // (a) VQ reconstruction PSNR on held-out scenes, (b) prompt adherence on held-out attribute
 // combinations (scene checker, fixed seeds; overall and per attribute), (c) the grid PNG.
@@ -42,6 +43,7 @@ struct Options {
   // it was not chosen on.
   uint64_t prompt_set = 0;
   double temperature_start = 2.0, temperature_end = 0.0;
+  Precision precision = Precision::kFloat32;
 };
 
 [[noreturn]] void usage(int code) {
@@ -50,6 +52,7 @@ struct Options {
                "                   [--steps N] [--psnr-images N] [--grid-count N] [--threads N]\n"
                "                   [--reconstructions FILE.png] [--train-split]\n"
                "                   [--temperature START,END] [--dump DIR] [--prompt-set N]\n"
+               "                   [--precision fp32|bf16|int8]\n"
                "Prints VQ PSNR on held-out scenes and prompt adherence on held-out attribute\n"
                "combinations as a markdown table; --grid writes generated images with prompts.\n"
                "--prompts 0 measures the VQ only. The model defaults to the shipped one.\n"
@@ -98,6 +101,8 @@ Options parse(int argc, char **argv) {
       o.prompt_set = std::stoull(value());
     else if (a == "--train-split")
       o.train_split = true;
+    else if (a == "--precision")
+      o.precision = parse_precision(value());
     else if (a == "--help" || a == "-h")
       usage(0);
     else
@@ -134,7 +139,9 @@ void write_dump(const train::AdherenceResult &adherence, const std::filesystem::
 int run(const Options &o) {
   lab::use_process_threads(o.threads);
   const auto dir = o.model.empty() ? default_model_dir() : std::filesystem::path(o.model);
-  auto model = load_model(dir);
+  LoadOptions load;
+  load.precision = o.precision;
+  auto model = load_model(dir, load);
   const ModelInfo info = describe(*model);
 
   const auto t0 = std::chrono::steady_clock::now();

@@ -28,6 +28,7 @@
 #include "video/camera.h"
 #include "video/remask_plan.h"
 #include "video/token_grid_ops.h"
+#include "video/window.h"
 
 namespace amused {
 
@@ -46,11 +47,18 @@ struct GeneratedStream {
 struct RestyledStream {
   torch::Tensor previous_source;  // [1,3,h,w] at the working size
   torch::Tensor previous_tokens;  // [1,rows,cols]
+  torch::Tensor previous_pixels;  // [1,3,h,w], decoded with the anchor's normalisation
 };
 
 // One token of margin on every side holds what the camera is about to reveal; models that
 // halve the grid internally need even sizes, hence a margin of one on each side.
 constexpr int64_t kMargin = 1;
+// A partial frame's transformer runs on the re-masked band and this many tokens around it;
+// beyond them the anchor frame's keys/values carry the scene.
+constexpr int64_t kContextTokens = 2;
+// Its decoder runs on the band, the token the seam blends over and this many more, whose
+// pixels are decoded but not used (the convolutions see real neighbours up to the band).
+constexpr int64_t kDecoderHalo = 2;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -105,10 +113,39 @@ struct VideoSession::State {
     return pipeline::decode_tokens(m(), tokens, &norms);
   }
 
-  // Samples the cells of `latents` [1,h,w] that hold the mask token.
+  // The window a partial frame's transformer runs on: the band and its context, or none
+  // when that would be most of the grid anyway.
+  std::optional<video::TokenWindow> transformer_window(const torch::Tensor &band) const {
+    const int64_t align = m().transformer()->config().downsample ? 2 : 1;
+    const auto window = video::window_around(band, kContextTokens, align);
+    if (!video::worth_windowing(window, band.size(1), band.size(2))) return std::nullopt;
+    return window;
+  }
+
+  // `tokens` decoded where `band` changed and `previous` kept elsewhere (the seam blended
+  // over one token): only the band, its ring and a halo go through the decoder.
+  torch::Tensor decode_band(const torch::Tensor &tokens, const torch::Tensor &band,
+                            const torch::Tensor &previous) {
+    const int64_t scale = m().vae_scale_factor();
+    const auto window = video::window_around(band, 1 + kDecoderHalo);
+    torch::Tensor fresh;
+    if (video::worth_windowing(window, band.size(1), band.size(2))) {
+      fresh =
+          video::paste(previous.clone(), decode(video::crop(tokens, window), true), window, scale);
+    } else {
+      fresh = decode(tokens, true);
+    }
+    return video::blend_region(previous, fresh, band, scale);
+  }
+
+  // Samples the cells of `latents` [1,h,w] that hold the mask token, inside `window` only
+  // when one is given.
   torch::Tensor sample(const GenerateParams &g, torch::Tensor latents, int steps, bool partial,
                        CrossFrameAttention cfa, int64_t width_px, int64_t height_px,
-                       const RunControl &control, FrameStats &stats) {
+                       const RunControl &control, FrameStats &stats,
+                       const std::optional<video::TokenWindow> &window = std::nullopt) {
+    const torch::Tensor all = latents;
+    if (window) latents = video::crop(latents, *window);
     auto cond = pipeline::make_conditioning(m(), g, 1, width_px, height_px, &text_cache);
     sampling::AmusedScheduler scheduler(m().scheduler_config());
     if (partial) scheduler.set_masking_schedule(sampling::MaskSchedule::kLinear);
@@ -134,6 +171,7 @@ struct VideoSession::State {
     auto result = pipeline::run_steps(m(), cond, latents, scheduler, generator, control, options);
     stats.steps_run += steps;
     anchors.remember(std::move(record));
+    if (window) return video::paste(all.clone(), result, *window);
     return result;
   }
 
@@ -218,14 +256,13 @@ Frame VideoSession::State::generate(const VideoParams &params, const RunControl 
     if (plan.count > 0) {
       auto latents = s.canvas.masked_fill(plan.mask, mask_id());
       s.canvas = sample(g, latents, plan.steps, true, c.cross_frame_attention, canvas_w, canvas_h,
-                        control, stats);
+                        control, stats, transformer_window(plan.mask));
       // Kept tokens keep their pixels: only the regenerated band (blended over one more
       // token) takes the new decode, so the background does not shimmer with the decoder's
       // wide receptive field.
-      auto fresh = decode(s.canvas, true);
       s.canvas_pixels = s.canvas_pixels.defined()
-                            ? video::blend_region(s.canvas_pixels, fresh, plan.mask, scale)
-                            : fresh;
+                            ? decode_band(s.canvas, plan.mask, s.canvas_pixels)
+                            : decode(s.canvas, true);
     }
     stats.tokens_regenerated = static_cast<int>(plan.count);
   }
@@ -308,14 +345,24 @@ Frame VideoSession::State::restyle(const Image &source, const StylizeParams &par
   if (plan.count > 0) {
     auto latents = tokens.masked_fill(plan.mask, mask_id());
     tokens = sample(g, latents, plan.steps, true, c.cross_frame_attention, work.width, work.height,
-                    control, stats);
+                    control, stats, full_frame ? std::nullopt : transformer_window(plan.mask));
   }
   stats.tokens_regenerated = static_cast<int>(plan.count);
   stats.tokens_total = static_cast<int>(tokens.numel());
+  // Pixels: a keyframe decodes whole; later frames decode only where their tokens changed
+  // (the source's new tokens, or regenerated ones) and keep the rest of the previous output.
+  torch::Tensor image;
+  if (full_frame || !restyled->previous_pixels.defined()) {
+    image = decode(tokens, c.reuse_tokens);
+  } else {
+    const auto changed_tokens = tokens != restyled->previous_tokens;
+    image = changed_tokens.any().item<bool>()
+                ? decode_band(tokens, changed_tokens, restyled->previous_pixels)
+                : restyled->previous_pixels;
+  }
   restyled->previous_tokens = tokens;
   restyled->previous_source = src;
-
-  auto image = decode(tokens, c.reuse_tokens);
+  restyled->previous_pixels = image;
   if (resized) image = pixels::resample(image, source.height, source.width).clamp(0, 1);
   frame.image = pixels::tensor_to_image(image[0]);
   // Outside the mask the output is the source, pixel for pixel, whatever the scaling did.

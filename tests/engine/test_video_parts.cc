@@ -5,6 +5,7 @@
 
 #include "video/camera.h"
 #include "video/remask_plan.h"
+#include "video/window.h"
 
 namespace amused::video {
 namespace {
@@ -147,6 +148,47 @@ TEST(RemaskPlan, RestyledKeyframeDrawsTheStrengthFraction) {
   EXPECT_NEAR(plan.count / 1024.0, 0.5, 0.05);
   EXPECT_EQ(plan.steps, 6);
   EXPECT_EQ(plan_restyled_frame(torch::Tensor(), allowed, 0.0, 0, 0, 1, 12).count, 0);
+}
+
+TEST(Window, BandAndItsContextAlignedForHalvingModels) {
+  auto band = torch::zeros({1, 18, 18}, torch::kBool);
+  band.index_put_({0, torch::indexing::Slice(), torch::indexing::Slice(16, 18)}, true);
+  const TokenWindow plain = window_around(band, 2);
+  EXPECT_EQ(plain.top, 0);
+  EXPECT_EQ(plain.bottom, 18);
+  EXPECT_EQ(plain.left, 14);
+  EXPECT_EQ(plain.right, 18);
+  auto spot = cells(18, 18, {{7, 9}});
+  const TokenWindow aligned = window_around(spot, 2, 2);
+  EXPECT_EQ(aligned.top % 2, 0);
+  EXPECT_EQ(aligned.left % 2, 0);
+  EXPECT_EQ(aligned.rows() % 2, 0);
+  EXPECT_EQ(aligned.cols() % 2, 0);
+  EXPECT_LE(aligned.top, 5);
+  EXPECT_GE(aligned.bottom, 10);
+  EXPECT_LE(aligned.left, 7);
+  EXPECT_GE(aligned.right, 12);
+  EXPECT_TRUE(window_around(torch::zeros({1, 4, 4}, torch::kBool), 2).empty());
+}
+
+TEST(Window, OnlyWorthItWhenItSavesAThirdOrMore) {
+  EXPECT_TRUE(worth_windowing({0, 18, 14, 18}, 18, 18));
+  EXPECT_FALSE(worth_windowing({0, 18, 2, 18}, 18, 18));
+  EXPECT_FALSE(worth_windowing({}, 18, 18));
+}
+
+TEST(Window, CropAndPasteRoundTripOnTokensAndPixels) {
+  auto grid = torch::arange(36).view({1, 6, 6});
+  const TokenWindow win{1, 4, 2, 5};
+  auto part = crop(grid, win);
+  EXPECT_EQ(part.sizes(), (std::vector<int64_t>{1, 3, 3}));
+  EXPECT_EQ(part[0][0][0].item<int64_t>(), 8);
+  auto zeroed = paste(grid.clone(), torch::zeros_like(part), win);
+  EXPECT_EQ(zeroed.sum().item<int64_t>(), grid.sum().item<int64_t>() - part.sum().item<int64_t>());
+  auto pixels = torch::rand({1, 3, 24, 24});
+  EXPECT_TRUE(paste(torch::zeros_like(pixels), crop(pixels, win, 4), win, 4)
+                  .index({"...", torch::indexing::Slice(4, 16), torch::indexing::Slice(8, 20)})
+                  .equal(crop(pixels, win, 4)));
 }
 
 }  // namespace

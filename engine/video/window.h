@@ -1,0 +1,36 @@
+// The window a partial frame is computed on. Only the tokens around the re-masked band need
+// the transformer (the anchor frame's cached keys/values give every window the rest of the
+// scene) and only the band's pixels need the decoder, so a frame costs what is new in it.
+// Pure arithmetic on the band, tested without a model.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+
+namespace amused::video {
+
+// Rows [top, bottom) and columns [left, right) of a token grid.
+struct TokenWindow {
+  int64_t top = 0, bottom = 0, left = 0, right = 0;
+  int64_t rows() const { return bottom - top; }
+  int64_t cols() const { return right - left; }
+  int64_t cells() const { return rows() * cols(); }
+  bool empty() const { return rows() <= 0 || cols() <= 0; }
+};
+
+// The bounding box of `mask` [1,h,w] grown by `margin` tokens on every side, clipped to the
+// grid, with its edges on multiples of `align` (models that halve the grid internally need
+// 2) and its size a multiple of `align` where the grid allows. Empty when the mask is.
+TokenWindow window_around(const torch::Tensor &mask, int64_t margin, int64_t align = 1);
+
+// The window covers most of the grid: computing the whole grid costs about the same.
+bool worth_windowing(const TokenWindow &window, int64_t rows, int64_t cols);
+
+// The part of `grid` [1,h,w] (or [B,C,h,w] pixels with `scale` pixels per token) inside it.
+torch::Tensor crop(const torch::Tensor &grid, const TokenWindow &window, int64_t scale = 1);
+// `grid` with `part` written into the window.
+torch::Tensor paste(torch::Tensor grid, const torch::Tensor &part, const TokenWindow &window,
+                    int64_t scale = 1);
+
+}  // namespace amused::video
