@@ -12,10 +12,11 @@
  * (#GstAmusedStylize:cross-frame-attention). An optional PNG #GstAmusedStylize:mask limits
  * the restyling to a region; pixels outside it pass through unchanged.
  *
- * Any input size is accepted (RGB; put videoconvert in front for other formats): frames
- * are resized to a size the model supports, close to its native pixel count and with the
- * input's aspect ratio, and the result is returned at the input size. Timestamps pass
- * through. strength=0 is passthrough.
+ * Any input size and any raw format GStreamer can convert are accepted, with no videoscale
+ * or videoconvert needed around the element: the engine works at its native pixel count
+ * times #GstAmusedStylize:work-scale, at the input's aspect ratio, and the result comes back
+ * at the input's size and format (RGB passes through exactly outside the mask). Timestamps
+ * pass through. strength=0 is passthrough.
  *
  * #GstAmusedStylize:prompt, #GstAmusedStylize:negative-prompt,
  * #GstAmusedStylize:guidance-scale and #GstAmusedStylize:strength may change while
@@ -51,6 +52,7 @@
 #include "gstamusedenums.h"
 #include "gstamusedmask.h"
 #include "gstamusedmeta.h"
+#include "gstamusedrgb.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_amused_stylize_debug);
 #define GST_CAT_DEFAULT gst_amused_stylize_debug
@@ -61,13 +63,16 @@ enum {
   PROP_STRENGTH = PROP_COMMON_LAST,
   PROP_CHANGE_THRESHOLD,
   PROP_MASK,
+  PROP_WORK_SCALE,
 };
 
 #define DEFAULT_STRENGTH 0.5
 #define DEFAULT_CHANGE_THRESHOLD 0.04
 #define DEFAULT_MASK nullptr
+#define DEFAULT_WORK_SCALE 1.0
 
-#define VIDEO_CAPS GST_VIDEO_CAPS_MAKE("RGB")
+// RGB first: what the engine works on, so negotiation prefers it over a conversion.
+#define VIDEO_CAPS GST_VIDEO_CAPS_MAKE("RGB") ";" GST_VIDEO_CAPS_MAKE(GST_VIDEO_FORMATS_ALL)
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(VIDEO_CAPS));
@@ -82,6 +87,7 @@ struct StylizeState {
   gdouble strength = DEFAULT_STRENGTH;
   gdouble change_threshold = DEFAULT_CHANGE_THRESHOLD;
   std::string mask_path;
+  gdouble work_scale = DEFAULT_WORK_SCALE;
   FrameTimes times;
   GstClockTime earliest_time = GST_CLOCK_TIME_NONE;
   gdouble proportion = 1.0;
@@ -92,6 +98,7 @@ struct StylizeState {
 
   // Streaming thread (set_info / transform_frame).
   int in_width = 0, in_height = 0;  // negotiated size
+  RgbFrames rgb;                    // the negotiated format to and from RGB
   std::unique_ptr<amused::VideoSession> session;
   amused::Image last_output;  // the last stylized frame at the input size
   guint64 processed = 0;
@@ -173,6 +180,15 @@ static void gst_amused_stylize_class_init(GstAmusedStylizeClass *klass) {
                           "alpha channel of an otherwise uniform image), any size (it is "
                           "scaled to the frame). Read when the element goes to PAUSED",
                           DEFAULT_MASK, static_cast<GParamFlags>(flags | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_WORK_SCALE,
+      g_param_spec_double("work-scale", "Work scale",
+                          "The model works at this many times its native pixel count, at the "
+                          "input's aspect ratio (1 = native; 2 = twice the pixels: more detail, "
+                          "about twice the time per step). Changes apply from the next frame, "
+                          "which starts a new anchor",
+                          0.1, 16.0, DEFAULT_WORK_SCALE,
+                          static_cast<GParamFlags>(flags | GST_PARAM_MUTABLE_PLAYING)));
 
   gst_element_class_set_static_metadata(
       element_class, "aMUSEd video stylization", "Filter/Effect/Video",
@@ -227,6 +243,11 @@ static void gst_amused_stylize_set_property(GObject *object, guint prop_id, cons
       st.change_threshold = g_value_get_double(value);
       GST_OBJECT_UNLOCK(self);
       break;
+    case PROP_WORK_SCALE:
+      GST_OBJECT_LOCK(self);
+      st.work_scale = g_value_get_double(value);
+      GST_OBJECT_UNLOCK(self);
+      break;
     case PROP_MASK: {
       const gchar *v = g_value_get_string(value);
       GST_OBJECT_LOCK(self);
@@ -265,6 +286,11 @@ static void gst_amused_stylize_get_property(GObject *object, guint prop_id, GVal
       g_value_set_double(value, st.change_threshold);
       GST_OBJECT_UNLOCK(self);
       break;
+    case PROP_WORK_SCALE:
+      GST_OBJECT_LOCK(self);
+      g_value_set_double(value, st.work_scale);
+      GST_OBJECT_UNLOCK(self);
+      break;
     case PROP_MASK:
       GST_OBJECT_LOCK(self);
       g_value_set_string(value, st.mask_path.empty() ? nullptr : st.mask_path.c_str());
@@ -297,6 +323,7 @@ static amused::StylizeParams make_params(const StylizeState &st) {
   p.consistency = consistency_params(st.settings);
   p.strength = st.strength;
   p.change_threshold = st.change_threshold;
+  p.work_scale = st.work_scale;
   return p;
 }
 
@@ -364,6 +391,7 @@ static gboolean gst_amused_stylize_stop(GstBaseTransform *trans) {
   st.model.reset();
   amused::release_recycled_cpu_memory();  // blocks kept for reuse between frames (amused.h)
   st.mask = st.last_output = amused::Image();
+  st.rgb.reset();
   GST_OBJECT_LOCK(self);
   st.settings.started = FALSE;
   GST_OBJECT_UNLOCK(self);
@@ -474,18 +502,28 @@ static gboolean gst_amused_stylize_set_info(GstVideoFilter *filter, GstCaps *, G
     GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (nullptr), ("caps set before the model loaded"));
     return FALSE;
   }
-  if (GST_VIDEO_INFO_FORMAT(in) != GST_VIDEO_FORMAT_RGB ||
-      GST_VIDEO_INFO_FORMAT(out) != GST_VIDEO_FORMAT_RGB || in->width != out->width ||
-      in->height != out->height) {
+  if (in->width != out->width || in->height != out->height) {
     GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
-                      ("amusedstylize needs the same RGB format in and out"), (nullptr));
+                      ("amusedstylize gives frames of the input's size: %dx%d in, %dx%d out",
+                       in->width, in->height, out->width, out->height),
+                      (nullptr));
+    return FALSE;
+  }
+  if (!st.rgb.configure(in, out)) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+                      ("Cannot convert %s frames to RGB and back",
+                       gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(in))),
+                      (nullptr));
     return FALSE;
   }
   st.in_width = in->width;
   st.in_height = in->height;
   amused::Size work;
   try {
-    work = amused::fit_size(*st.model, in->width, in->height);
+    GST_OBJECT_LOCK(self);
+    const double work_scale = st.work_scale;
+    GST_OBJECT_UNLOCK(self);
+    work = amused::fit_size(*st.model, in->width, in->height, work_scale);
     if (!st.session)
       st.session = std::make_unique<amused::VideoSession>(st.model);
     else
@@ -500,28 +538,6 @@ static gboolean gst_amused_stylize_set_info(GstVideoFilter *filter, GstCaps *, G
   GST_INFO_OBJECT(self, "input %dx%d, model runs at %dx%d", st.in_width, st.in_height, work.width,
                   work.height);
   return TRUE;
-}
-
-static amused::Image frame_to_image(GstVideoFrame *frame) {
-  amused::Image image;
-  image.width = GST_VIDEO_FRAME_WIDTH(frame);
-  image.height = GST_VIDEO_FRAME_HEIGHT(frame);
-  image.channels = 3;
-  const size_t row = static_cast<size_t>(image.width) * 3;
-  image.pixels.resize(row * image.height);
-  const auto *src = static_cast<const guint8 *>(GST_VIDEO_FRAME_PLANE_DATA(frame, 0));
-  const gint stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0);
-  for (int y = 0; y < image.height; ++y)
-    std::memcpy(&image.pixels[y * row], src + static_cast<size_t>(y) * stride, row);
-  return image;
-}
-
-static void image_to_frame(const amused::Image &image, GstVideoFrame *frame) {
-  const size_t row = static_cast<size_t>(image.width) * 3;
-  auto *dst = static_cast<guint8 *>(GST_VIDEO_FRAME_PLANE_DATA(frame, 0));
-  const gint stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0);
-  for (int y = 0; y < image.height; ++y)
-    std::memcpy(dst + static_cast<size_t>(y) * stride, &image.pixels[y * row], row);
 }
 
 static void copy_frame(GstVideoFrame *in, GstVideoFrame *out) { gst_video_frame_copy(out, in); }
@@ -554,7 +570,7 @@ static GstFlowReturn gst_amused_stylize_transform_frame(GstVideoFilter *filter,
     const bool have_previous =
         st.last_output.width == st.in_width && st.last_output.height == st.in_height;
     if (have_previous)
-      image_to_frame(st.last_output, out_frame);
+      st.rgb.to_frame(st.last_output, out_frame);
     else
       copy_frame(in_frame, out_frame);
     GST_OBJECT_LOCK(self);
@@ -583,7 +599,7 @@ static GstFlowReturn gst_amused_stylize_transform_frame(GstVideoFilter *filter,
   try {
     params.mask = st.mask;
     frame = st.session->stylize_next(
-        frame_to_image(in_frame), params,
+        st.rgb.to_image(in_frame), params,
         frame_control(GST_ELEMENT(self), GST_CAT_DEFAULT, &st.cancel, threads));
     output = std::move(frame.image);
   } catch (const amused::Cancelled &) {
@@ -594,7 +610,7 @@ static GstFlowReturn gst_amused_stylize_transform_frame(GstVideoFilter *filter,
     GST_AMUSED_POST_FRAME_ERROR(self, e.what());
     return GST_FLOW_ERROR;
   }
-  image_to_frame(output, out_frame);
+  st.rgb.to_frame(output, out_frame);
   st.last_output = std::move(output);
   ++st.processed;
   const double seconds =

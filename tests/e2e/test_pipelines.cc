@@ -185,6 +185,97 @@ TEST_F(Pipelines, RestyleWithTheDefaultModel) {
   expect_restyled(decode_video(clip), decode_video(out), 3);
 }
 
+// One pixel path: the same clip restyled by `amused stylize` and by amusedstylize gives the
+// same frames, byte for byte. The clip is raw RGB in QuickTime at a size the model
+// does not make, so both decode the same pixels and the engine scales in and out for both;
+// a mask restyles only the left half, and the right half must come back as the input.
+TEST_F(Pipelines, CommandLineAndElementGiveTheSameFrames) {
+  const std::string clip = tmp_ / "lossless.mov", mask = tmp_ / "left.png";
+  ASSERT_EQ(run_launch("videotestsrc pattern=ball num-buffers=5 ! "
+                       "video/x-raw,format=RGB,width=50,height=38,framerate=6/1 ! "
+                       "qtmux ! filesink location=" +
+                       clip),
+            "");
+  Image left;
+  left.width = 50;
+  left.height = 38;
+  left.channels = 1;
+  left.pixels.resize(50 * 38);
+  for (int y = 0; y < 38; ++y)
+    for (int x = 0; x < 50; ++x) left.pixels[y * 50 + x] = x < 25 ? 255 : 0;
+  media::write_png(mask, left);
+
+  const std::string cli_frames = tmp_ / "cli", gst_frames = tmp_ / "gst";
+  std::filesystem::create_directories(gst_frames);
+  const auto r = run_process({std::getenv("AMUSED_CLI"),
+                              "stylize",
+                              "--model",
+                              kTiny,
+                              "--input",
+                              clip,
+                              "--prompt",
+                              "an oil painting",
+                              "--strength",
+                              "0.7",
+                              "--steps",
+                              "4",
+                              "--seed",
+                              "5",
+                              "--mask",
+                              mask,
+                              "--frames-dir",
+                              cli_frames,
+                              "--output",
+                              tmp_ / "cli.mov"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_EQ(run_launch("filesrc location=" + clip + " ! decodebin ! amusedstylize model=" + kTiny +
+                       " prompt=\"an oil painting\" strength=0.7 steps=4 seed=5 mask=" + mask +
+                       " ! pngenc ! multifilesink location=" + gst_frames + "/%04d.png"),
+            "");
+  const auto source = decode_video(clip);
+  ASSERT_EQ(source.frames.size(), 5u);
+  for (int k = 0; k < 5; ++k) {
+    char name[16];
+    std::snprintf(name, sizeof name, "/%04d.png", k);
+    const Image a = media::read_image(cli_frames + name), b = media::read_image(gst_frames + name);
+    ASSERT_EQ(a.width, 50);
+    ASSERT_EQ(a.height, 38);
+    EXPECT_EQ(a.pixels, b.pixels) << "frame " << k << " differs between CLI and element";
+    const auto &in = source.frames[k];
+    size_t kept = 0, restyled = 0;
+    for (int y = 0; y < 38; ++y)
+      for (int x = 0; x < 50; ++x)
+        for (int c = 0; c < 3; ++c) {
+          const size_t i = (y * 50 + x) * 3 + c;
+          if (x >= 25)
+            kept += a.pixels[i] == in.pixels[i];
+          else
+            restyled += a.pixels[i] != in.pixels[i];
+        }
+    EXPECT_EQ(kept, 25u * 38 * 3) << "frame " << k << ": outside the mask is the input";
+    EXPECT_GT(restyled, 25u * 38) << "frame " << k << ": inside the mask is restyled";
+  }
+}
+
+// Any raw format in and the same out, no videoconvert around the element: I420 at an odd size.
+TEST_F(Pipelines, RestyleTakesAnyRawFormat) {
+  const std::string out = tmp_ / "i420.mov";
+  ASSERT_EQ(run_launch("videotestsrc pattern=ball num-buffers=3 ! "
+                       "video/x-raw,format=I420,width=34,height=26,framerate=6/1 ! "
+                       "amusedstylize model=" +
+                       kTiny +
+                       " prompt=\"an oil painting\" strength=0.8 work-scale=2 ! "
+                       "video/x-raw,format=I420 ! videoconvert ! avenc_prores_ks ! qtmux ! "
+                       "filesink location=" +
+                       out),
+            "");
+  const auto d = decode_video(out);
+  EXPECT_EQ(d.width, 34);
+  EXPECT_EQ(d.height, 26);
+  ASSERT_EQ(d.frames.size(), 3u);
+  expect_real_content(d.frames, false);
+}
+
 // An unloadable model is an error message naming the folder, and no pipeline hangs.
 TEST_F(Pipelines, MissingModelIsAnErrorNamingTheFolder) {
   const std::string err = run_launch(

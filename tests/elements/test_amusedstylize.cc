@@ -227,6 +227,22 @@ GST_START_TEST(test_qos_skips_regeneration) {
 }
 GST_END_TEST;
 
+// work-scale: the model works at that many times its native pixel count (the tiny model's
+// 32x32 is 64 tokens; four times the pixels is 256), and the frame keeps the input's size.
+GST_START_TEST(test_work_scale_sets_the_working_size) {
+  for (const double scale : {1.0, 4.0}) {
+    GstHarness *h = stylize_harness(
+        32, 32, 2, [](GstElement *e) { g_object_set(e, "strength", 1.0, nullptr); });
+    g_object_set(h->element, "work-scale", scale, nullptr);
+    GstBuffer *out = gst_harness_push_and_pull(h, make_frame(32, 32, 0, 0));
+    fail_unless_equals_int(gst_buffer_get_size(out), 32 * 32 * 3);
+    fail_unless_equals_int(meta_of(out)->tokens_total, scale == 1.0 ? 64 : 256);
+    gst_buffer_unref(out);
+    gst_harness_teardown(h);
+  }
+}
+GST_END_TEST;
+
 static std::string temp_dir() {
   gchar *dir = g_dir_make_tmp("amusedstylize-test-XXXXXX", nullptr);
   fail_unless(dir != nullptr);
@@ -415,6 +431,7 @@ static Suite *amusedstylize_suite(void) {
   tcase_add_test(tc, test_same_seed_same_frames);
   tcase_add_test(tc, test_qos_skips_regeneration);
   tcase_add_test(tc, test_mask_limits_the_region);
+  tcase_add_test(tc, test_work_scale_sets_the_working_size);
   tcase_add_test(tc, test_meta_survives_videoconvert);
   tcase_add_test(tc, test_latency_query);
   tcase_add_test(tc, test_state_cycles);
