@@ -108,6 +108,14 @@ GroupNormImpl::GroupNormImpl(int64_t groups, int64_t channels, double eps)
 }
 
 torch::Tensor GroupNormImpl::forward(const torch::Tensor &x, NormStats *stats) {
+  if (!stats && x.scalar_type() == torch::kBFloat16) {
+    // libtorch 1.13's bf16 group_norm accumulates in bf16 on channels-last input and is
+    // wrong on large maps (an 8-group norm over 16x64x64 is off by 2 of a unit range): the
+    // statistics and the normalisation run in fp32 instead.
+    return torch::group_norm(x.to(torch::kFloat32), groups_, weight.to(torch::kFloat32),
+                             bias.to(torch::kFloat32), eps_)
+        .to(torch::kBFloat16);
+  }
   if (!stats) return torch::group_norm(x, groups_, weight, bias, eps_);
   const auto sizes = x.sizes();
   // Statistics in fp32 whatever the activations' type (bf16 loses them otherwise).
