@@ -40,4 +40,35 @@ PacketPtr make_packet() {
   return p;
 }
 
+int64_t timeline_origin(const AVFormatContext *format, const AVStream *stream) {
+  const int64_t own = stream->start_time;
+  if (format->start_time == AV_NOPTS_VALUE) return own != AV_NOPTS_VALUE ? own : 0;
+  const int64_t t = av_rescale_q(format->start_time, AV_TIME_BASE_Q, stream->time_base);
+  // The container's start time is the earliest stream's, rounded to microseconds.
+  if (own != AV_NOPTS_VALUE && own - t <= 1 && t - own <= 1) return own;
+  return t;
+}
+
+int64_t frame_packet_duration(const AVFrame *frame) {
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(57, 30, 100)
+  return frame->duration;
+#else
+  return frame->pkt_duration;
+#endif
+}
+
+bool is_key_frame(const AVFrame *frame) {
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(58, 29, 100)
+  return (frame->flags & AV_FRAME_FLAG_KEY) != 0;
+#else
+  return frame->key_frame != 0;
+#endif
+}
+
+std::string describe_stream(const AVStream *stream) {
+  const char *type = av_get_media_type_string(stream->codecpar->codec_type);
+  return "stream " + std::to_string(stream->index) + " (" + (type ? type : "unknown") + ", " +
+         avcodec_get_name(stream->codecpar->codec_id) + ")";
+}
+
 }  // namespace amused::media::detail

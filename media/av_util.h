@@ -5,8 +5,10 @@
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/audio_fifo.h>
 #include <libavutil/dict.h>
 #include <libavutil/frame.h>
+#include <libswresample/swresample.h>
 #include <libswscale/swscale.h>
 }
 
@@ -28,6 +30,12 @@ struct PacketDeleter {
 struct SwsDeleter {
   void operator()(SwsContext *s) const { sws_freeContext(s); }
 };
+struct SwrDeleter {
+  void operator()(SwrContext *s) const { swr_free(&s); }
+};
+struct AudioFifoDeleter {
+  void operator()(AVAudioFifo *f) const { av_audio_fifo_free(f); }
+};
 // Demuxer contexts come from avformat_open_input and must be closed with its counterpart.
 struct InputContextDeleter {
   void operator()(AVFormatContext *f) const { avformat_close_input(&f); }
@@ -45,6 +53,8 @@ using CodecContextPtr = std::unique_ptr<AVCodecContext, CodecContextDeleter>;
 using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
 using PacketPtr = std::unique_ptr<AVPacket, PacketDeleter>;
 using SwsPtr = std::unique_ptr<SwsContext, SwsDeleter>;
+using SwrPtr = std::unique_ptr<SwrContext, SwrDeleter>;
+using AudioFifoPtr = std::unique_ptr<AVAudioFifo, AudioFifoDeleter>;
 using InputContextPtr = std::unique_ptr<AVFormatContext, InputContextDeleter>;
 using OutputContextPtr = std::unique_ptr<AVFormatContext, OutputContextDeleter>;
 
@@ -79,5 +89,17 @@ std::string av_error_string(int err);
 
 FramePtr make_frame();
 PacketPtr make_packet();
+
+// Where a file's timeline starts (its container start time, as players count) in ticks of
+// `stream`'s time base; a stream that starts the file gets its own start time exactly.
+int64_t timeline_origin(const AVFormatContext *format, const AVStream *stream);
+
+// The duration of the packet a decoded frame came from (0 when unknown), and whether it is a
+// keyframe, across FFmpeg versions.
+int64_t frame_packet_duration(const AVFrame *frame);
+bool is_key_frame(const AVFrame *frame);
+
+// "stream 2 (subtitle, subrip)", as errors and notes name streams.
+std::string describe_stream(const AVStream *stream);
 
 }  // namespace amused::media::detail

@@ -1,5 +1,7 @@
 #include "video_reader.h"
 
+#include <algorithm>
+
 #include "av_util.h"
 
 extern "C" {
@@ -46,7 +48,10 @@ struct VideoReader::Impl {
   CodecContextPtr decoder;
   AVStream *stream = nullptr;  // owned by `format`
   PacketPtr packet;
-  FramePtr frame;
+  FramePtr frame;  // the frame read() returns
+  FramePtr ahead;  // the one after it, decoded early: its time ends `frame`
+  bool have_ahead = false;
+  int64_t ahead_ts = 0;
   SwsPtr sws;
   // What `sws` was built for; rebuilt when a frame differs (mid-stream size changes).
   int sws_w = 0, sws_h = 0;
@@ -55,11 +60,24 @@ struct VideoReader::Impl {
   bool sws_full = false;
   bool demux_done = false;  // all packets sent, decoder flushed
   bool decode_done = false;
+  bool ended = false;  // past the last frame of the file or the span
   double last_time = 0.0;
   int64_t frames = 0;
+  int64_t decoded = 0;
 
-  bool receive();  // one decoded frame into `frame`; false at the end
-  void convert(Image &out);
+  // The timeline, in ticks of the stream's time base: `origin` is where the span (or the
+  // file) starts, `span_end` the span's length.
+  int64_t origin = 0;
+  std::optional<int64_t> span_end;
+  int64_t default_duration = 1;  // one frame at the stream's frame rate
+  int64_t previous_ts = AV_NOPTS_VALUE;
+  bool check_seek = false;  // the next frame tells whether the seek landed before the span
+  int64_t last_pts = 0, last_duration = 0;
+
+  void open_input();
+  bool receive(AVFrame *into);  // one decoded frame; false at the end
+  int64_t time_of(const AVFrame *f);
+  void convert(const AVFrame *f, Image &out);
 };
 
 VideoReader::VideoReader() = default;
@@ -71,11 +89,31 @@ VideoReader &VideoReader::operator=(VideoReader &&) noexcept = default;
 void VideoReader::open(const std::filesystem::path &path) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
+  impl->open_input();
+  impl->packet = detail::make_packet();
+  impl->frame = detail::make_frame();
+  impl->ahead = detail::make_frame();
+  impl->origin = detail::timeline_origin(impl->format.get(), impl->stream);
+  const AVRational rate = av_guess_frame_rate(impl->format.get(), impl->stream, nullptr);
+  if (rate.num > 0 && rate.den > 0) {
+    impl->default_duration =
+        std::max<int64_t>(1, av_rescale_q(1, av_inv_q(rate), impl->stream->time_base));
+  }
+  impl_ = std::move(impl);
+}
+
+// Opens (or reopens, to decode from the start again) the demuxer and the decoder.
+void VideoReader::Impl::open_input() {
+  decoder.reset();
+  stream = nullptr;
+  format.reset();
+  demux_done = decode_done = have_ahead = false;
+  previous_ts = AV_NOPTS_VALUE;
 
   AVFormatContext *fc = nullptr;
   int err = avformat_open_input(&fc, path.c_str(), nullptr, nullptr);
   if (err < 0) throw_av_error(path, "cannot open", err);  // fc is freed on failure
-  impl->format.reset(fc);
+  format.reset(fc);
   err = avformat_find_stream_info(fc, nullptr);
   if (err < 0) throw_av_error(path, "cannot read stream information", err);
 
@@ -83,17 +121,17 @@ void VideoReader::open(const std::filesystem::path &path) {
     AVStream *st = fc->streams[i];
     if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
         !(st->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
-      impl->stream = st;
+      stream = st;
       break;
     }
   }
-  if (impl->stream == nullptr) throw_error(path, "no video stream");
+  if (stream == nullptr) throw_error(path, "no video stream");
   // Demux only what we decode.
   for (unsigned i = 0; i < fc->nb_streams; ++i) {
-    if (fc->streams[i] != impl->stream) fc->streams[i]->discard = AVDISCARD_ALL;
+    if (fc->streams[i] != stream) fc->streams[i]->discard = AVDISCARD_ALL;
   }
 
-  const AVCodecParameters *par = impl->stream->codecpar;
+  const AVCodecParameters *par = stream->codecpar;
   // find_stream_info succeeds even when it could not decode a single frame (a text file
   // named .png opens as an image sequence); a sizeless stream is what that looks like.
   if (par->width <= 0 || par->height <= 0) {
@@ -105,19 +143,16 @@ void VideoReader::open(const std::filesystem::path &path) {
     throw_error(path,
                 std::string("no decoder for codec '") + avcodec_get_name(par->codec_id) + "'");
   }
-  impl->decoder.reset(avcodec_alloc_context3(codec));
-  if (!impl->decoder) throw_error(path, "out of memory allocating the decoder");
-  err = avcodec_parameters_to_context(impl->decoder.get(), par);
+  decoder.reset(avcodec_alloc_context3(codec));
+  if (!decoder) throw_error(path, "out of memory allocating the decoder");
+  err = avcodec_parameters_to_context(decoder.get(), par);
   if (err < 0) throw_av_error(path, "cannot configure the decoder", err);
-  impl->decoder->pkt_timebase = impl->stream->time_base;
-  impl->decoder->thread_count = 0;
-  err = avcodec_open2(impl->decoder.get(), codec, nullptr);
+  decoder->pkt_timebase = stream->time_base;
+  decoder->thread_count = 0;
+  err = avcodec_open2(decoder.get(), codec, nullptr);
   if (err < 0) {
     throw_av_error(path, std::string("cannot open the ") + codec->name + " decoder", err);
   }
-  impl->packet = detail::make_packet();
-  impl->frame = detail::make_frame();
-  impl_ = std::move(impl);
 }
 
 const VideoReader::Impl &VideoReader::checked() const {
@@ -125,10 +160,13 @@ const VideoReader::Impl &VideoReader::checked() const {
   return *impl_;
 }
 
-bool VideoReader::Impl::receive() {
+bool VideoReader::Impl::receive(AVFrame *into) {
   while (!decode_done) {
-    int err = avcodec_receive_frame(decoder.get(), frame.get());
-    if (err >= 0) return true;
+    int err = avcodec_receive_frame(decoder.get(), into);
+    if (err >= 0) {
+      ++decoded;
+      return true;
+    }
     if (err == AVERROR_EOF) {
       decode_done = true;
       break;
@@ -161,7 +199,18 @@ bool VideoReader::Impl::receive() {
   return false;
 }
 
-void VideoReader::Impl::convert(Image &out) {
+// The frame's presentation time in stream ticks; a frame without one follows the previous.
+int64_t VideoReader::Impl::time_of(const AVFrame *f) {
+  int64_t ts = f->best_effort_timestamp;
+  if (ts == AV_NOPTS_VALUE) ts = f->pts;
+  if (ts == AV_NOPTS_VALUE) {
+    ts = previous_ts == AV_NOPTS_VALUE ? origin : previous_ts + default_duration;
+  }
+  previous_ts = ts;
+  return ts;
+}
+
+void VideoReader::Impl::convert(const AVFrame *frame, Image &out) {
   bool full_range = frame->color_range == AVCOL_RANGE_JPEG;
   const AVPixelFormat fmt =
       normalize_format(static_cast<AVPixelFormat>(frame->format), &full_range);
@@ -206,22 +255,92 @@ void VideoReader::Impl::convert(Image &out) {
 bool VideoReader::read(Image &out) {
   if (!impl_) throw Error("VideoReader::read: no file is open");
   Impl &r = *impl_;
-  if (!r.receive()) return false;
+  while (!r.ended) {
+    int64_t ts = 0;
+    if (r.have_ahead) {
+      std::swap(r.frame, r.ahead);
+      r.have_ahead = false;
+      ts = r.ahead_ts;
+    } else if (r.receive(r.frame.get())) {
+      ts = r.time_of(r.frame.get());
+    } else {
+      r.ended = true;
+      break;
+    }
+    if (r.check_seek) {
+      r.check_seek = false;
+      // The seek must land on a keyframe at or before the span's start; some demuxers
+      // (MPEG-PS, Ogg) land near it instead. Then decode from the start.
+      if (ts > r.origin || !detail::is_key_frame(r.frame.get())) {
+        av_frame_unref(r.frame.get());
+        r.open_input();
+        continue;
+      }
+    }
+    r.have_ahead = r.receive(r.ahead.get());
+    int64_t duration = 0;
+    if (r.have_ahead) {
+      r.ahead_ts = r.time_of(r.ahead.get());
+      duration = r.ahead_ts - ts;
+    } else {
+      duration = detail::frame_packet_duration(r.frame.get());
+    }
+    if (duration <= 0) duration = r.default_duration;
 
-  int64_t ts = r.frame->best_effort_timestamp;
-  if (ts == AV_NOPTS_VALUE) ts = r.frame->pts;
-  if (ts != AV_NOPTS_VALUE) {
+    Placed placed;
+    const Placement where = place(ts - r.origin, duration, r.span_end, &placed);
+    if (where != Placement::kInside) {
+      av_frame_unref(r.frame.get());
+      if (where == Placement::kAfter) r.ended = true;
+      continue;
+    }
     const int64_t start = r.stream->start_time != AV_NOPTS_VALUE ? r.stream->start_time : 0;
     r.last_time = (ts - start) * av_q2d(r.stream->time_base);
-  } else {
-    const Rational rate = framerate();
-    r.last_time = rate.valid() ? r.frames / rate.value() : 0.0;
+    r.last_pts = placed.start;
+    r.last_duration = placed.length;
+    r.convert(r.frame.get(), out);
+    av_frame_unref(r.frame.get());
+    ++r.frames;
+    return true;
   }
-  r.convert(out);
-  av_frame_unref(r.frame.get());
-  ++r.frames;
-  return true;
+  return false;
 }
+
+void VideoReader::select(const TimeSpan &span) {
+  if (!impl_) throw Error("VideoReader::select: no file is open");
+  Impl &r = *impl_;
+  if (r.decoded > 0) throw_error(r.path, "select() must come before the first read()");
+  if (span.start_us < 0 || (span.duration_us && *span.duration_us <= 0)) {
+    throw_error(r.path, "invalid time span");
+  }
+  const AVRational tb = r.stream->time_base;
+  const AVRational us{1, 1000000};
+  r.origin =
+      detail::timeline_origin(r.format.get(), r.stream) + av_rescale_q(span.start_us, us, tb);
+  r.span_end.reset();
+  if (span.duration_us) r.span_end = std::max<int64_t>(1, av_rescale_q(*span.duration_us, us, tb));
+  if (span.start_us == 0) return;
+  // The keyframe at or before the start; containers that cannot seek decode from the start.
+  const int err =
+      avformat_seek_file(r.format.get(), r.stream->index, INT64_MIN, r.origin, r.origin, 0);
+  if (err >= 0) {
+    avcodec_flush_buffers(r.decoder.get());
+    r.check_seek = true;
+  } else {
+    r.open_input();
+  }
+}
+
+Rational VideoReader::time_base() const {
+  const AVRational tb = checked().stream->time_base;
+  return {tb.num, tb.den};
+}
+
+int64_t VideoReader::frame_pts() const { return checked().last_pts; }
+
+int64_t VideoReader::frame_duration() const { return checked().last_duration; }
+
+int64_t VideoReader::frames_decoded() const { return impl_ ? impl_->decoded : 0; }
 
 int VideoReader::width() const { return checked().stream->codecpar->width; }
 

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <exception>
+#include <map>
 #include <string>
 #include <system_error>
 
 #include "av_util.h"
+#include "side_mux.h"
 
 extern "C" {
 #include <libavutil/opt.h>
@@ -101,11 +104,18 @@ struct VideoWriter::Impl {
   PacketPtr packet;
   SwsPtr sws;
   int sws_channels = 0;  // source channel count `sws` was built for
-  int64_t next_pts = 0;
+  AVRational rate{};     // frames per second
+  AVRational user_tb{};  // write(frame, pts, duration)'s time base; {0, 0}: frame-rate timing
+  int64_t frames = 0;
+  int64_t last_pts = INT64_MIN;          // encoder ticks
+  int64_t end = 0;                       // where the video ends, encoder ticks
+  std::map<int64_t, int64_t> durations;  // pts -> duration of the frames inside the encoder
+  std::unique_ptr<detail::SideMux> side;
   bool finished = false;
 
   void configure_encoder(const CodecSpec &spec, Rational rate, const VideoWriterOptions &options,
                          detail::Dictionary &codec_opts);
+  void encode(const Image &image, int64_t pts, int64_t duration);
   void drain(bool flushing);
   void finish();
 };
@@ -140,7 +150,16 @@ VideoWriter &VideoWriter::operator=(VideoWriter &&other) noexcept {
 
 bool VideoWriter::is_open() const { return impl_ && !impl_->finished; }
 
-int64_t VideoWriter::frames_written() const { return impl_ ? impl_->next_pts : 0; }
+int64_t VideoWriter::frames_written() const { return impl_ ? impl_->frames : 0; }
+
+double VideoWriter::seconds_written() const {
+  return impl_ ? impl_->end * av_q2d(impl_->encoder->time_base) : 0.0;
+}
+
+const std::vector<SideStreamNote> &VideoWriter::side_stream_notes() const {
+  static const std::vector<SideStreamNote> kNone;
+  return impl_ && impl_->side ? impl_->side->notes() : kNone;
+}
 
 void VideoWriter::Impl::configure_encoder(const CodecSpec &spec, Rational rate,
                                           const VideoWriterOptions &options,
@@ -150,8 +169,17 @@ void VideoWriter::Impl::configure_encoder(const CodecSpec &spec, Rational rate,
   c->height = height;
   c->pix_fmt = spec.pix_fmt;
   c->framerate = AVRational{rate.num, rate.den};
-  // One tick per frame: PTS is the frame index, so durations are exact for any rate.
+  // One tick per frame: PTS is the frame index, so durations are exact for any rate. Frames
+  // that bring their own times keep the caller's time base.
   c->time_base = AVRational{rate.den, rate.num};
+  if (options.time_base.valid()) {
+    av_reduce(&c->time_base.num, &c->time_base.den, options.time_base.num, options.time_base.den,
+              INT32_MAX);
+    // MPEG-4 part 2 stores the time base denominator in 16 bits.
+    if (options.codec == VideoCodec::kMpeg4 && c->time_base.den > 65535) {
+      c->time_base = AVRational{1, 60000};
+    }
+  }
   c->sample_aspect_ratio = AVRational{1, 1};
   c->color_range = AVCOL_RANGE_MPEG;
   c->colorspace = AVCOL_SPC_BT709;
@@ -231,6 +259,9 @@ void VideoWriter::open(const std::filesystem::path &path, int width, int height,
   impl->path = path;
   impl->width = width;
   impl->height = height;
+  impl->rate = rate;
+  if (options.time_base.valid())
+    impl->user_tb = AVRational{options.time_base.num, options.time_base.den};
 
   AVFormatContext *fc = nullptr;
   int err = avformat_alloc_output_context2(&fc, nullptr, muxer, path.c_str());
@@ -261,6 +292,10 @@ void VideoWriter::open(const std::filesystem::path &path, int width, int height,
   impl->stream->time_base = impl->encoder->time_base;
   impl->stream->avg_frame_rate = rate;
   impl->stream->r_frame_rate = rate;
+  if (!options.side_streams.empty()) {
+    impl->side =
+        std::make_unique<detail::SideMux>(detail::MuxTarget{fc, path}, options.side_streams);
+  }
 
   err = avio_open(&fc->pb, path.c_str(), AVIO_FLAG_WRITE);
   if (err < 0) throw_av_error(path, "cannot open for writing", err);
@@ -270,7 +305,12 @@ void VideoWriter::open(const std::filesystem::path &path, int width, int height,
     // Index at the front of MP4/MOV, so players can start before the whole file arrives.
     if (std::string(muxer) != "matroska") mux_opts.set("movflags", "+faststart");
     err = avformat_write_header(fc, mux_opts.get());
-    if (err < 0) throw_av_error(path, "cannot write the container header", err);
+    if (err < 0) {
+      throw_av_error(path,
+                     impl->side ? "cannot write the container header with the side streams"
+                                : "cannot write the container header",
+                     err);
+    }
 
     impl->frame = detail::make_frame();
     impl->frame->format = spec.pix_fmt;
@@ -298,47 +338,76 @@ void VideoWriter::open(const std::filesystem::path &path, int width, int height,
 void VideoWriter::write(const Image &image) {
   if (!impl_) throw Error("VideoWriter::write: no file is open");
   Impl &w = *impl_;
-  if (w.finished) throw_error(w.path, "write after finish()");
-  if (image.width != w.width || image.height != w.height) {
-    throw_error(w.path, "frame " + std::to_string(w.next_pts) + " is " +
-                            std::to_string(image.width) + "x" + std::to_string(image.height) +
-                            ", the video is " + std::to_string(w.width) + "x" +
-                            std::to_string(w.height));
+  if (w.user_tb.num == 0) {
+    w.encode(image, w.frames, 1);
+  } else {
+    // One frame at the frame rate, after the last one.
+    const int64_t one =
+        std::max<int64_t>(1, av_rescale_q(1, av_inv_q(w.rate), w.encoder->time_base));
+    w.encode(image, w.end, one);
+  }
+}
+
+void VideoWriter::write(const Image &image, int64_t pts, int64_t duration) {
+  if (!impl_) throw Error("VideoWriter::write: no file is open");
+  Impl &w = *impl_;
+  if (w.user_tb.num == 0) {
+    throw_error(w.path, "frames with their own times need VideoWriterOptions::time_base");
+  }
+  const AVRational tb = w.encoder->time_base;
+  w.encode(image, av_rescale_q(pts, w.user_tb, tb),
+           std::max<int64_t>(1, av_rescale_q(duration, w.user_tb, tb)));
+}
+
+void VideoWriter::Impl::encode(const Image &image, int64_t pts, int64_t duration) {
+  if (finished) throw_error(path, "write after finish()");
+  if (image.width != width || image.height != height) {
+    throw_error(path, "frame " + std::to_string(frames) + " is " + std::to_string(image.width) +
+                          "x" + std::to_string(image.height) + ", the video is " +
+                          std::to_string(width) + "x" + std::to_string(height));
   }
   if ((image.channels != 3 && image.channels != 1) ||
       image.pixels.size() != static_cast<size_t>(image.width) * image.height * image.channels) {
-    throw_error(w.path,
-                "frame " + std::to_string(w.next_pts) + " is not a packed RGB8 or gray8 image");
+    throw_error(path, "frame " + std::to_string(frames) + " is not a packed RGB8 or gray8 image");
   }
 
-  if (!w.sws || w.sws_channels != image.channels) {
+  if (!sws || sws_channels != image.channels) {
     const AVPixelFormat src = image.channels == 3 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_GRAY8;
     // FULL_CHR_H_INP filters chroma before subsampling instead of point-sampling it, and
     // ACCURATE_RND avoids the fast paths' rounding bias.
-    w.sws.reset(sws_getContext(
-        w.width, w.height, src, w.width, w.height, static_cast<AVPixelFormat>(w.frame->format),
+    sws.reset(sws_getContext(
+        width, height, src, width, height, static_cast<AVPixelFormat>(frame->format),
         SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP, nullptr, nullptr, nullptr));
-    if (!w.sws) throw_error(w.path, "swscale cannot convert frames to the encoder's format");
+    if (!sws) throw_error(path, "swscale cannot convert frames to the encoder's format");
     // BT.709, limited range: matches the tags set on the encoder.
     const int *bt709 = sws_getCoefficients(SWS_CS_ITU709);
-    sws_setColorspaceDetails(w.sws.get(), bt709, 1, bt709, 0, 0, 1 << 16, 1 << 16);
-    w.sws_channels = image.channels;
+    sws_setColorspaceDetails(sws.get(), bt709, 1, bt709, 0, 0, 1 << 16, 1 << 16);
+    sws_channels = image.channels;
   }
 
   // The encoder may still hold a reference to the previous frame's buffers.
-  int err = av_frame_make_writable(w.frame.get());
-  if (err < 0) throw_av_error(w.path, "cannot make the frame writable", err);
+  int err = av_frame_make_writable(frame.get());
+  if (err < 0) throw_av_error(path, "cannot make the frame writable", err);
   const uint8_t *src[4] = {image.pixels.data(), nullptr, nullptr, nullptr};
   const int src_stride[4] = {image.width * image.channels, 0, 0, 0};
-  sws_scale(w.sws.get(), src, src_stride, 0, w.height, w.frame->data, w.frame->linesize);
+  sws_scale(sws.get(), src, src_stride, 0, height, frame->data, frame->linesize);
 
-  w.frame->pts = w.next_pts;
+  // Encoders need rising times: a frame that does not rise is moved just after the last.
+  if (pts <= last_pts) {
+    duration = std::max<int64_t>(1, duration - (last_pts + 1 - pts));
+    pts = last_pts + 1;
+  }
+  frame->pts = pts;
   // mpeg4's fixed-quantiser mode reads the quantiser from each frame, not the context.
-  w.frame->quality = w.encoder->global_quality;
-  err = avcodec_send_frame(w.encoder.get(), w.frame.get());
-  if (err < 0) throw_av_error(w.path, "encoding frame " + std::to_string(w.next_pts), err);
-  ++w.next_pts;
-  w.drain(false);
+  frame->quality = encoder->global_quality;
+  err = avcodec_send_frame(encoder.get(), frame.get());
+  if (err < 0) throw_av_error(path, "encoding frame " + std::to_string(frames), err);
+  durations[pts] = duration;
+  last_pts = pts;
+  end = std::max(end, pts + duration);
+  ++frames;
+  drain(false);
+  if (side) side->write_until(av_rescale_q(pts, encoder->time_base, detail::kMicroseconds));
 }
 
 void VideoWriter::Impl::drain(bool flushing) {
@@ -347,8 +416,12 @@ void VideoWriter::Impl::drain(bool flushing) {
     if (err == AVERROR(EAGAIN) && !flushing) return;
     if (err == AVERROR_EOF) return;
     if (err < 0) throw_av_error(path, "encoder failed", err);
-    // Every frame lasts one tick of the encoder time base; without it the MP4 muxer gives
-    // the last frame no duration and the file comes out one frame short.
+    // Every packet gets its frame's duration; without it the MP4 muxer gives the last frame
+    // no duration and the file comes out one frame short.
+    if (auto d = durations.find(packet->pts); d != durations.end()) {
+      packet->duration = d->second;
+      durations.erase(d);
+    }
     if (packet->duration == 0) packet->duration = 1;
     av_packet_rescale_ts(packet.get(), encoder->time_base, stream->time_base);
     packet->stream_index = stream->index;
@@ -362,10 +435,18 @@ void VideoWriter::Impl::finish() {
   int err = avcodec_send_frame(encoder.get(), nullptr);
   if (err < 0 && err != AVERROR_EOF) throw_av_error(path, "cannot flush the encoder", err);
   drain(true);
+  // A side stream that fails still leaves a playable file with everything written so far.
+  std::exception_ptr side_error;
+  try {
+    if (side) side->finish(av_rescale_q(end, encoder->time_base, detail::kMicroseconds));
+  } catch (...) {
+    side_error = std::current_exception();
+  }
   err = av_write_trailer(format.get());
   if (err < 0) throw_av_error(path, "cannot write the container trailer", err);
   err = avio_closep(&format->pb);
   if (err < 0) throw_av_error(path, "cannot close the file", err);
+  if (side_error) std::rethrow_exception(side_error);
 }
 
 void VideoWriter::finish() {

@@ -10,6 +10,11 @@
 // yuv422p10le for ProRes (prores_ks, as editors expect). Colour is converted with BT.709
 // coefficients into limited range and tagged so in the stream.
 //
+// Time: by default frame i is shown at i / framerate. With `time_base` set, every frame
+// brings its own time (write(frame, pts, duration)), so footage keeps its timing, variable
+// frame rate included. Beside the video, `side_streams` adds the sound (and subtitles, data)
+// of another file, or a soundtrack, in sync and cut to the video's length.
+//
 // Sizes: chroma subsampling needs whole chroma samples, so H.264 and MPEG-4 (4:2:0) need an
 // even width and height and ProRes (4:2:2) an even width; libx264 rejects odd sizes and
 // prores_ks garbles an odd last column. Odd sizes are refused with an Error rather than
@@ -22,9 +27,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "amused.h"
 #include "rational.h"
+#include "side_streams.h"
 
 namespace amused::media {
 
@@ -51,6 +58,12 @@ struct VideoWriterOptions {
   int64_t bit_rate = 0;
   // x264 speed/size trade-off ("ultrafast" .. "placebo").
   std::string x264_preset = "medium";
+  // The time base of write(frame, pts, duration), e.g. VideoReader::time_base(); {0, 1}:
+  // frames are timed by the frame rate. MPEG-4 part 2 keeps times to 1/60000 s when the time
+  // base is finer than it can store.
+  Rational time_base{0, 1};
+  // Streams written beside the video (see side_streams.h).
+  SideStreams side_streams;
 };
 
 class VideoWriter {
@@ -75,13 +88,21 @@ class VideoWriter {
   // Encodes one frame (3-channel RGB, or 1-channel gray) of the size given to open().
   // Frame i is shown at i / framerate seconds.
   void write(const Image &frame);
+  // The same, shown from `pts` for `duration` ticks of options.time_base (which must be
+  // set). Times should rise; one that does not is moved just after the previous frame.
+  void write(const Image &frame, int64_t pts, int64_t duration);
 
-  // Flushes the encoder and writes the trailer; the file is complete afterwards. A second
-  // call does nothing.
+  // Flushes the encoder, writes the side streams up to the video's end and the trailer; the
+  // file is complete afterwards. A second call does nothing. Should writing fail half way,
+  // call finish() (or let the destructor do it): the file keeps what was written.
   void finish();
 
   bool is_open() const;
   int64_t frames_written() const;
+  // Where the video ends (the last frame's end), in seconds.
+  double seconds_written() const;
+  // What became of every stream options.side_streams named, known after open().
+  const std::vector<SideStreamNote> &side_stream_notes() const;
 
  private:
   struct Impl;

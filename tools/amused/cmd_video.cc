@@ -29,6 +29,8 @@ struct VideoCommand {
   int frames = 24;
   std::string fps = "8";
   std::string camera_motion = "none";
+  std::string audio;
+  double audio_fade = 0.5;
   bool metrics = false;
 };
 
@@ -59,6 +61,13 @@ void add_options(OptionParser &p, VideoCommand &o) {
             &o.video.keyframe_interval);
   o.consistency.add_to(p);
   o.encode.add_to(p);
+  p.add_string("audio", 0, "FILE",
+               "soundtrack: the first audio stream of FILE (anything FFmpeg reads), cut to the "
+               "video's length and faded out, encoded AAC (PCM in .mov) (default: none)",
+               &o.audio);
+  p.add_double("audio-fade", 0, "SECONDS",
+               "length of the soundtrack's fade-out at the end, 0..60 (default: 0.5)",
+               &o.audio_fade);
   p.add_flag("metrics", 0,
              "print consistency figures at the end (shared-region error after undoing the "
              "camera move, frames per second)",
@@ -75,7 +84,8 @@ int run_video(int argc, char **argv) {
   add_options(parser, o);
   parser.set_epilogue(
       "Example:\n  amused video --prompt \"a red car on a road under a sunset sky\" \\\n"
-      "    --frames 48 --fps 12 --camera-motion pan-right --motion-speed 2 --output promo.mp4\n");
+      "    --frames 48 --fps 12 --camera-motion pan-right --motion-speed 2 --audio music.mp3 \\\n"
+      "    --output promo.mp4\n");
   if (!parser.parse(argc, argv)) return kExitOk;
   if (o.video.generate.prompt.empty()) throw UsageError("--prompt is required");
   if (o.encode.output.empty()) throw UsageError("--output is required");
@@ -88,8 +98,14 @@ int run_video(int argc, char **argv) {
   o.video.camera_motion = parse_flag("--camera-motion", o.camera_motion, parse_camera_motion);
   o.video.consistency = o.consistency.params();
   const media::Rational fps = parse_framerate(o.fps, "--fps");
-  const auto writer_options = o.encode.writer_options();
+  if (!(o.audio_fade >= 0 && o.audio_fade <= 60))
+    throw UsageError("--audio-fade: must be between 0 and 60 seconds");
+  auto writer_options = o.encode.writer_options();
+  writer_options.side_streams.soundtrack = o.audio;
+  writer_options.side_streams.fade_out_seconds = o.audio_fade;
   check_output_folder(o.encode.output, "--output");
+  if (!o.audio.empty() && !fs::is_regular_file(o.audio))
+    throw Error(o.audio + ": no such file (--audio)");
   if (!o.encode.frames_dir.empty()) fs::create_directories(o.encode.frames_dir);
 
   auto model = o.model.load();
@@ -131,9 +147,12 @@ int run_video(int argc, char **argv) {
   bar.finish();
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::fprintf(stderr, "wrote %s: %d frames, %dx%d, %s at %d/%d fps, %.2f s of generation\n",
+  std::string sound;
+  for (const auto &note : writer.side_stream_notes())
+    sound = ", soundtrack " + note.file.string() + " (" + note.detail + ")";
+  std::fprintf(stderr, "wrote %s: %d frames, %dx%d, %s at %d/%d fps%s, %.2f s of generation\n",
                o.encode.output.c_str(), o.frames, width, height,
-               media::to_string(writer_options.codec), fps.num, fps.den, seconds);
+               media::to_string(writer_options.codec), fps.num, fps.den, sound.c_str(), seconds);
   if (o.metrics) {
     std::printf("| figure | value |\n|---|---|\n");
     std::printf("| mode | cross-frame-attention=%s reuse-tokens=%s |\n",

@@ -54,6 +54,22 @@ media::Rational parse_framerate(const std::string &text, const char *flag) {
   return r;
 }
 
+media::TimeSpan parse_span(const std::string &start, const std::string &duration) {
+  media::TimeSpan span;
+  if (!start.empty()) {
+    const auto us = media::parse_seconds(start);
+    if (!us) throw UsageError("--start: '" + start + "' is not a time in seconds (e.g. 12.5)");
+    span.start_us = *us;
+  }
+  if (!duration.empty()) {
+    const auto us = media::parse_seconds(duration);
+    if (!us || *us == 0)
+      throw UsageError("--duration: '" + duration + "' is not a positive time in seconds (e.g. 4)");
+    span.duration_us = *us;
+  }
+  return span;
+}
+
 void EncodeOptions::add_to(OptionParser &p) {
   p.add_string("output", 'o', "FILE", "video file to write: .mp4, .mov or .mkv (required)",
                &output);

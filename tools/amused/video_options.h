@@ -7,6 +7,7 @@
 #include "amused.h"
 #include "cli_error.h"
 #include "media/rational.h"
+#include "media/time_span.h"
 #include "media/video_writer.h"
 #include "option_parser.h"
 
@@ -40,5 +41,9 @@ auto parse_flag(const char *flag, const std::string &value, Parse parse) -> decl
   }
 }
 media::Rational parse_framerate(const std::string &text, const char *flag);
+
+// --start and --duration (decimal seconds; empty: not given) as a span of the input's
+// timeline. Throws UsageError naming the flag.
+media::TimeSpan parse_span(const std::string &start, const std::string &duration);
 
 }  // namespace amused::cli
