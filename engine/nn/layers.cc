@@ -1,6 +1,7 @@
 #include "nn/layers.h"
 
 #include "nn/attention.h"
+#include "nn/group_norm_bf16.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/ops/mkldnn_linear.h>
@@ -108,13 +109,10 @@ GroupNormImpl::GroupNormImpl(int64_t groups, int64_t channels, double eps)
 }
 
 torch::Tensor GroupNormImpl::forward(const torch::Tensor &x, NormStats *stats) {
-  if (!stats && x.scalar_type() == torch::kBFloat16) {
+  if (!stats && x.scalar_type() == torch::kBFloat16 && x.is_cpu()) {
     // libtorch 1.13's bf16 group_norm accumulates in bf16 on channels-last input and is
-    // wrong on large maps (an 8-group norm over 16x64x64 is off by 2 of a unit range): the
-    // statistics and the normalisation run in fp32 instead.
-    return torch::group_norm(x.to(torch::kFloat32), groups_, weight.to(torch::kFloat32),
-                             bias.to(torch::kFloat32), eps_)
-        .to(torch::kBFloat16);
+    // wrong on large maps (an 8-group norm over 16x64x64 is off by 2 of a unit range).
+    return group_norm_bf16(x, groups_, weight, bias, eps_);
   }
   if (!stats) return torch::group_norm(x, groups_, weight, bias, eps_);
   const auto sizes = x.sizes();

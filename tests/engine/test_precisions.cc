@@ -9,6 +9,7 @@
 #include "amused.h"
 #include "golden.h"
 #include "lab/amused_lab.h"
+#include "nn/group_norm_bf16.h"
 #include "nn/packed_linear.h"
 
 namespace amused {
@@ -42,6 +43,20 @@ TEST(QuantizeRows, EachValueWithinHalfAStepOfItsRowsScale) {
       EXPECT_LE(std::fabs(back - x[r][c].item<float>()), scales[r] * 0.5001f) << r << "," << c;
     }
   }
+}
+
+// The bf16 GroupNorm against fp32 on a map large enough for bf16 accumulation to fail.
+TEST(GroupNormBf16, FollowsFp32OnLargeMaps) {
+  torch::manual_seed(5);
+  auto x = torch::randn({2, 16, 64, 64}) * 2 + 1;
+  auto w = torch::rand({16}) + 0.5, b = torch::randn({16});
+  const auto want = torch::group_norm(x, 8, w, b, 1e-6);
+  const auto got = nn::group_norm_bf16(
+      x.to(torch::kBFloat16).contiguous(at::MemoryFormat::ChannelsLast), 8, w, b, 1e-6);
+  EXPECT_EQ(got.scalar_type(), torch::kBFloat16);
+  EXPECT_LT((got.to(torch::kFloat32) - want).abs().max().item<double>(), 0.05);
+  // NCHW input gives the same values.
+  EXPECT_TRUE(nn::group_norm_bf16(x.to(torch::kBFloat16), 8, w, b, 1e-6).equal(got));
 }
 
 class PackedProduct : public ::testing::TestWithParam<std::tuple<int64_t, int64_t, int64_t>> {};
