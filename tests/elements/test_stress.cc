@@ -1,0 +1,224 @@
+// GStreamer under stress: events, state changes and property writes that arrive while a frame
+// is being generated, several elements and pipelines at once. Every case must end cleanly:
+// no deadlock (a timeout fails the test), no error, no frame made with the wrong settings.
+// The tiny model with many steps gives frames long enough to be interrupted.
+#include <gst/video/video.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "amused_check.h"
+
+using namespace amused_check;
+
+// Sets `pipeline` to PLAYING (unless it is already) and waits (at most 60 s) until an amused
+// element reported step `step` of a frame of `total` steps, through the debug log of
+// `category`.
+static void wait_for_step(GstElement *pipeline, const char *category, int total, int step) {
+  StepWatch w;
+  g_mutex_init(&w.lock);
+  g_cond_init(&w.cond);
+  w.category = category;
+  w.total = total;
+  gst_debug_set_threshold_for_name(category, GST_LEVEL_LOG);
+  gst_debug_remove_log_function(gst_debug_log_default);
+  gst_debug_add_log_function(step_log, &w, nullptr);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  g_mutex_lock(&w.lock);
+  const gint64 deadline = g_get_monotonic_time() + 60 * G_TIME_SPAN_SECOND;
+  while (w.last_step < step)
+    if (!g_cond_wait_until(&w.cond, &w.lock, deadline)) break;
+  const int reached = w.last_step;
+  g_mutex_unlock(&w.lock);
+  gst_debug_remove_log_function(step_log);
+  gst_debug_add_log_function(gst_debug_log_default, nullptr, nullptr);
+  gst_debug_set_threshold_for_name(category, GST_LEVEL_NONE);
+  g_mutex_clear(&w.lock);
+  g_cond_clear(&w.cond);
+  fail_unless(reached >= step, "no frame reached step %d (at %d)", step, reached);
+}
+
+// A flushing seek to the start while amusedsrc is in the middle of a frame: the frame is
+// cancelled, the stream restarts from frame 0 and runs to EOS.
+GST_START_TEST(test_flushing_seek_during_a_frame) {
+  GstElement *pipeline =
+      parse("amusedsrc model=@TINY@ steps=60 num-buffers=3 ! fakesink name=sink sync=false");
+  wait_for_step(pipeline, "amusedsrc", 60, 5);
+  fail_unless(gst_element_seek_simple(pipeline, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH, 0));
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GstMessage *eos = wait_message(bus, GST_MESSAGE_EOS, nullptr, 120 * GST_SECOND);
+  fail_unless(eos != nullptr, "no EOS after the seek");
+  gst_message_unref(eos);
+  shut_down(pipeline);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+}
+GST_END_TEST;
+
+// A new size in the middle of a stylized stream: the element renegotiates, starts a new
+// anchor and gives frames of the new size.
+GST_START_TEST(test_caps_change_mid_stream) {
+  GstElement *e = gst_element_factory_make("amusedstylize", nullptr);
+  g_object_set(e, "model", tiny_model().c_str(), "steps", 2, "strength", 0.8, nullptr);
+  GstHarness *h = gst_harness_new_with_element(e, "sink", "src");
+  gst_object_unref(e);
+  for (const auto &size : std::vector<std::pair<int, int>>{{32, 32}, {48, 24}, {20, 36}}) {
+    gchar *caps = g_strdup_printf("video/x-raw,format=RGB,width=%d,height=%d,framerate=10/1",
+                                  size.first, size.second);
+    gst_harness_set_src_caps_str(h, caps);
+    g_free(caps);
+    for (int k = 0; k < 2; ++k) {
+      GstVideoInfo info;
+      gst_video_info_set_format(&info, GST_VIDEO_FORMAT_RGB, size.first, size.second);
+      GstBuffer *in = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr);
+      gst_buffer_memset(in, 0, static_cast<guint8>(40 + 60 * k), GST_VIDEO_INFO_SIZE(&info));
+      GstBuffer *out = gst_harness_push_and_pull(h, in);
+      fail_unless_equals_int(gst_buffer_get_size(out), GST_VIDEO_INFO_SIZE(&info));
+      if (k == 0) fail_unless(meta_of(out)->keyframe, "a new size starts a new anchor");
+      gst_buffer_unref(out);
+    }
+  }
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+// EOS while a frame is being generated: the frame completes (EOS is serialized after it) and
+// the pipeline ends at EOS, nothing lost, nothing hanging. EOS is sent once the pipeline is
+// PLAYING (its first frame prerolled), during the second frame.
+GST_START_TEST(test_eos_during_a_long_frame) {
+  GstElement *pipeline = parse(
+      "videotestsrc num-buffers=3 ! video/x-raw,format=RGB,width=32,height=32,framerate=5/1 ! "
+      "amusedstylize model=@TINY@ steps=80 strength=1.0 reuse-tokens=false ! "
+      "fakesink name=sink sync=false "
+      "signal-handoffs=true");
+  std::atomic<int> frames{0};
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  g_signal_connect(sink, "handoff",
+                   G_CALLBACK(+[](GstElement *, GstBuffer *, GstPad *, gpointer counter) {
+                     ++*static_cast<std::atomic<int> *>(counter);
+                   }),
+                   &frames);
+  gst_object_unref(sink);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  fail_unless_equals_int(gst_element_get_state(pipeline, nullptr, nullptr, 60 * GST_SECOND),
+                         GST_STATE_CHANGE_SUCCESS);
+  const int before = frames;
+  wait_for_step(pipeline, "amusedstylize", 80, 3);
+  gst_element_send_event(pipeline, gst_event_new_eos());
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GstMessage *eos = wait_message(bus, GST_MESSAGE_EOS, nullptr, 120 * GST_SECOND);
+  fail_unless(eos != nullptr, "no EOS");
+  gst_message_unref(eos);
+  fail_unless(frames > before, "the frame in progress was lost");
+  shut_down(pipeline);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+}
+GST_END_TEST;
+
+// PLAYING -> NULL in the middle of a frame, a hundred times: every shutdown is immediate
+// (the frame is cancelled between steps) and the element starts again each time.
+GST_START_TEST(test_null_mid_frame_a_hundred_times) {
+  for (int i = 0; i < 100; ++i) {
+    GstElement *pipeline =
+        parse(i % 2 ? "amusedsrc model=@TINY@ steps=400 ! fakesink sync=false"
+                    : "videotestsrc ! video/x-raw,format=RGB,width=32,height=32 ! "
+                      "amusedstylize model=@TINY@ steps=400 strength=1.0 ! fakesink sync=false");
+    gst_element_set_state(pipeline, GST_STATE_PLAYING);
+    g_usleep(g_random_int_range(0, 20000));
+    shut_down(pipeline);
+    gst_object_unref(pipeline);
+  }
+}
+GST_END_TEST;
+
+// Properties written from another thread every millisecond while PLAYING: every frame is
+// made with one consistent set of settings (its meta's steps and prompt belong together).
+GST_START_TEST(test_properties_written_every_millisecond) {
+  GstElement *pipeline = parse(
+      "amusedsrc name=src model=@TINY@ steps=4 num-buffers=30 camera-motion=pan-right ! "
+      "fakesink name=sink sync=false signal-handoffs=true");
+  GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+  struct Seen {
+    std::atomic<int> frames{0}, inconsistent{0};
+  } seen;
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  g_signal_connect(sink, "handoff",
+                   G_CALLBACK(+[](GstElement *, GstBuffer *buffer, GstPad *, gpointer data) {
+                     auto *s = static_cast<Seen *>(data);
+                     GstAmusedMeta *meta = gst_buffer_get_amused_meta(buffer);
+                     ++s->frames;
+                     // Prompt "even" goes with 4 steps, "odd" with 6: a frame mixing them
+                     // read the settings while they changed.
+                     const guint64 even = gst_amused_meta_prompt_hash("even");
+                     const guint64 odd = gst_amused_meta_prompt_hash("odd");
+                     if (meta->prompt_hash == even && meta->steps != 4) ++s->inconsistent;
+                     if (meta->prompt_hash == odd && meta->steps != 6) ++s->inconsistent;
+                   }),
+                   &seen);
+  gst_object_unref(sink);
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 0; !stop; ++i) {
+      // One g_object_set: the element takes its lock once for all of them.
+      g_object_set(src, "prompt", i % 2 ? "odd" : "even", "steps", i % 2 ? 6 : 4, "motion-speed",
+                   1.0 + i % 5, "guidance-scale", 1.0 + i % 3, "seed", guint64(i), nullptr);
+      g_usleep(1000);
+    }
+  });
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GstMessage *eos = wait_message(bus, GST_MESSAGE_EOS, nullptr, 120 * GST_SECOND);
+  stop = true;
+  writer.join();
+  fail_unless(eos != nullptr, "no EOS");
+  gst_message_unref(eos);
+  fail_unless_equals_int(seen.frames, 30);
+  fail_unless_equals_int(seen.inconsistent, 0);
+  shut_down(pipeline);
+  gst_object_unref(bus);
+  gst_object_unref(src);
+  gst_object_unref(pipeline);
+}
+GST_END_TEST;
+
+// Two amused elements with different thread counts in one pipeline, and two pipelines on one
+// shared model at the same time: all run to EOS with every frame.
+GST_START_TEST(test_two_elements_and_two_pipelines_share_a_model) {
+  const std::string line =
+      "amusedsrc model=@TINY@ steps=3 threads=1 num-buffers=6 ! amusedstylize model=@TINY@ "
+      "steps=3 threads=2 strength=0.6 ! fakesink sync=false";
+  GstElement *a = parse(line), *b = parse(line);
+  gst_element_set_state(a, GST_STATE_PLAYING);
+  gst_element_set_state(b, GST_STATE_PLAYING);
+  for (GstElement *p : {a, b}) {
+    GstBus *bus = gst_element_get_bus(p);
+    GstMessage *eos = wait_message(bus, GST_MESSAGE_EOS, nullptr, 120 * GST_SECOND);
+    fail_unless(eos != nullptr, "no EOS");
+    gst_message_unref(eos);
+    gst_object_unref(bus);
+  }
+  for (GstElement *p : {a, b}) {
+    shut_down(p);
+    gst_object_unref(p);
+  }
+}
+GST_END_TEST;
+
+static Suite *stress_suite(void) {
+  Suite *s = suite_create("stress");
+  TCase *tc = tcase_create("general");
+  tcase_set_timeout(tc, 600);
+  suite_add_tcase(s, tc);
+  tcase_add_test(tc, test_flushing_seek_during_a_frame);
+  tcase_add_test(tc, test_caps_change_mid_stream);
+  tcase_add_test(tc, test_eos_during_a_long_frame);
+  tcase_add_test(tc, test_null_mid_frame_a_hundred_times);
+  tcase_add_test(tc, test_properties_written_every_millisecond);
+  tcase_add_test(tc, test_two_elements_and_two_pipelines_share_a_model);
+  return s;
+}
+
+GST_CHECK_MAIN(stress);
