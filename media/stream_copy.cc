@@ -67,6 +67,10 @@ void StreamCopy::write_before(int64_t limit_us, bool cut) {
       queue_.pop_front();  // after the video's end
       continue;
     }
+    // A subtitle still shown at `limit` may have to be cut at the video's end: wait for it.
+    if (!cut && type_ == AVMEDIA_TYPE_SUBTITLE && p->duration > 0 && start + p->duration > limit) {
+      return;
+    }
     if (cut && type_ == AVMEDIA_TYPE_SUBTITLE && p->duration > 0 && start + p->duration > limit) {
       p->duration = limit - start;
     }

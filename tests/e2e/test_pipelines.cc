@@ -20,6 +20,7 @@
 #include "decoded_video.h"
 #include "gst_run.h"
 #include "media/image_io.h"
+#include "tests/media/stream_probe.h"
 
 namespace amused::e2e {
 namespace {
@@ -333,6 +334,39 @@ TEST_F(Examples, RestyleScript) {
   EXPECT_EQ(d.width, 40);
   EXPECT_EQ(d.height, 24);
   EXPECT_EQ(d.frames.size(), 2u);
+}
+
+// Footage with sound (tests/data/footage: H.264 at a variable frame rate, AAC): the sound
+// goes into the same QuickTime file as AAC, as long as the picture and in sync with it.
+TEST_F(Examples, RestyleScriptKeepsTheSound) {
+  const std::string clip = std::string(AMUSED_TESTS_DATA_DIR) + "/footage/birds-vfr.mp4";
+  const std::string out = tmp_ / "sound.mov";
+  auto r =
+      run_process({kExamples + "/restyle.sh", clip, out}, {{"MODEL", kTiny}, {"SIZE", "64x36"}});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto facts = probe::probe_file(out);
+  const auto *video = facts.first("video");
+  const auto *audio = facts.first("audio");
+  ASSERT_NE(video, nullptr);
+  ASSERT_NE(audio, nullptr) << "the sound is kept";
+  EXPECT_EQ(video->codec, "prores");
+  EXPECT_EQ(video->width, 64);
+  EXPECT_EQ(audio->codec, "aac");
+  EXPECT_NEAR(audio->start, video->start, 1024 / 48000.0);
+  EXPECT_NEAR(audio->end, video->end, 1024 / 48000.0);
+  EXPECT_EQ(probe::video_frames(out).times.size(), 19u);
+
+  // AUDIO=0 leaves it out; so does FRAMES (with a note), which would not cut it.
+  const std::string silent = tmp_ / "silent.mov";
+  r = run_process({kExamples + "/restyle.sh", clip, silent},
+                  {{"MODEL", kTiny}, {"SIZE", "64x36"}, {"AUDIO", "0"}});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(probe::probe_file(silent).count("audio"), 0);
+  r = run_process({kExamples + "/restyle.sh", clip, silent},
+                  {{"MODEL", kTiny}, {"SIZE", "64x36"}, {"FRAMES", "2"}});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("FRAMES"), std::string::npos) << r.err;
+  EXPECT_EQ(probe::probe_file(silent).count("audio"), 0);
 }
 
 TEST_F(Examples, RestyleScriptErrors) {

@@ -26,11 +26,16 @@ struct StreamFacts {
   std::string type;   // "video", "audio", "subtitle", "data", ...
   std::string codec;  // FFmpeg's codec name
   // Seconds on the file's timeline: the stream's start time as the demuxer reports it (MP4
-  // edit lists applied), else its first packet; its end: start + duration, else the end of
-  // its last packet.
+  // edit lists applied), else its first packet; its end: the end of its last packet, or
+  // start + duration where that is later.
   double start = NAN;
   double end = NAN;
+  // The packets as they are: the first one's time, the last one's end (NaN: none).
+  double first_packet = NAN;
+  double packets_end = NAN;
   int64_t packets = 0;
+  std::vector<int> sizes;  // of every packet, in file order
+  int width = 0, height = 0;
   int sample_rate = 0;
   int channels = 0;
   double length() const { return end - start; }
@@ -71,6 +76,8 @@ inline FileFacts probe_file(const std::filesystem::path &path) {
     const char *type = av_get_media_type_string(st->codecpar->codec_type);
     s.type = type ? type : "unknown";
     s.codec = avcodec_get_name(st->codecpar->codec_id);
+    s.width = st->codecpar->width;
+    s.height = st->codecpar->height;
     s.sample_rate = st->codecpar->sample_rate;
     s.channels = st->codecpar->ch_layout.nb_channels;
     facts.streams.push_back(s);
@@ -86,19 +93,91 @@ inline FileFacts probe_file(const std::filesystem::path &path) {
           std::max(last[pkt->stream_index], t + pkt->duration * av_q2d(st->time_base));
     }
     ++facts.streams[pkt->stream_index].packets;
+    facts.streams[pkt->stream_index].sizes.push_back(pkt->size);
     av_packet_unref(pkt);
   }
   av_packet_free(&pkt);
   for (unsigned i = 0; i < fc->nb_streams; ++i) {
     const AVStream *st = fc->streams[i];
     StreamFacts &s = facts.streams[i];
+    if (s.packets > 0) {
+      s.first_packet = first[i];
+      s.packets_end = last[i];
+    }
     s.start = st->start_time != AV_NOPTS_VALUE ? st->start_time * av_q2d(st->time_base) : first[i];
-    s.end = st->duration != AV_NOPTS_VALUE && st->duration > 0 && st->start_time != AV_NOPTS_VALUE
-                ? s.start + st->duration * av_q2d(st->time_base)
-                : last[i];
+    // The declared duration, unless the packets reach further (demuxers estimate some).
+    s.end = last[i];
+    if (st->duration != AV_NOPTS_VALUE && st->duration > 0 && st->start_time != AV_NOPTS_VALUE) {
+      s.end = std::max(s.end, s.start + st->duration * av_q2d(st->time_base));
+    }
   }
   avformat_close_input(&fc);
   return facts;
+}
+
+// The decoded frames of the first video stream, in order: presentation time (seconds on the
+// file's timeline; NaN for a frame without one) and the duration of its packet (NaN: none).
+struct VideoFrames {
+  std::vector<double> times;
+  std::vector<double> durations;
+};
+
+inline VideoFrames video_frames(const std::filesystem::path &path) {
+  VideoFrames frames;
+  AVFormatContext *fc = nullptr;
+  if (avformat_open_input(&fc, path.c_str(), nullptr, nullptr) < 0) {
+    ADD_FAILURE() << "cannot open " << path;
+    return frames;
+  }
+  avformat_find_stream_info(fc, nullptr);
+  int index = -1;
+  for (unsigned i = 0; i < fc->nb_streams && index < 0; ++i) {
+    const AVStream *st = fc->streams[i];
+    if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
+        !(st->disposition & AV_DISPOSITION_ATTACHED_PIC))
+      index = static_cast<int>(i);
+  }
+  if (index < 0) {
+    avformat_close_input(&fc);
+    ADD_FAILURE() << "no video stream in " << path;
+    return frames;
+  }
+  const AVStream *st = fc->streams[index];
+  const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
+  AVCodecContext *dec = avcodec_alloc_context3(codec);
+  avcodec_parameters_to_context(dec, st->codecpar);
+  dec->pkt_timebase = st->time_base;
+  avcodec_open2(dec, codec, nullptr);
+  AVPacket *pkt = av_packet_alloc();
+  AVFrame *frame = av_frame_alloc();
+  const double tb = av_q2d(st->time_base);
+  auto take = [&] {
+    while (avcodec_receive_frame(dec, frame) >= 0) {
+      const int64_t ts = frame->best_effort_timestamp;
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(57, 30, 100)
+      const int64_t duration = frame->duration;
+#else
+      const int64_t duration = frame->pkt_duration;
+#endif
+      frames.times.push_back(ts == AV_NOPTS_VALUE ? NAN : ts * tb);
+      frames.durations.push_back(duration > 0 ? duration * tb : NAN);
+      av_frame_unref(frame);
+    }
+  };
+  while (av_read_frame(fc, pkt) >= 0) {
+    if (pkt->stream_index == index) {
+      avcodec_send_packet(dec, pkt);
+      take();
+    }
+    av_packet_unref(pkt);
+  }
+  avcodec_send_packet(dec, nullptr);
+  take();
+  av_frame_free(&frame);
+  av_packet_free(&pkt);
+  avcodec_free_context(&dec);
+  avformat_close_input(&fc);
+  return frames;
 }
 
 struct Audio {
