@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <thread>
+#include <vector>
+
 #include "amused.h"
 #include "golden.h"
 #include "pipeline/model.h"
@@ -261,6 +264,31 @@ TEST(CrossFrameAttention, SelfAnchorEqualsPlainSelfAttention) {
   hooks.extra = &other;
   auto changed = model->transformer()->forward(ids, ehs, pooled, micro, hooks);
   EXPECT_FALSE(testing::close_relative(changed, plain, 1e-3));
+}
+
+// One model shared by two threads, each driving its own session with its own thread count:
+// every frame is bit for bit what the same session gives when run alone.
+TEST(SharedModel, TwoSessionsOnTwoThreadsEqualRunningThemInTurn) {
+  auto model = tiny();
+  auto run = [&](uint64_t seed, int threads) {
+    VideoSession session(model);
+    VideoParams p = pan_params(CameraMotion::kPanRight, 3.0, 1);
+    p.generate.seed = seed;
+    RunControl control;
+    control.threads = threads;
+    std::vector<std::vector<uint8_t>> frames;
+    for (int k = 0; k < 6; ++k) frames.push_back(session.generate_next(p, control).image.pixels);
+    return frames;
+  };
+  const auto alone_a = run(3, 1), alone_b = run(4, 2);
+  std::vector<std::vector<uint8_t>> together_a, together_b;
+  std::thread a([&] { together_a = run(3, 1); });
+  std::thread b([&] { together_b = run(4, 2); });
+  a.join();
+  b.join();
+  EXPECT_EQ(together_a, alone_a);
+  EXPECT_EQ(together_b, alone_b);
+  EXPECT_NE(alone_a, alone_b);
 }
 
 }  // namespace
