@@ -14,14 +14,14 @@ AudioTranscode::AudioTranscode(const MuxTarget &out, const AVStream *in, int64_t
       span_end_us_(span_end_us),
       what_(std::move(what)) {
   const AVCodec *decoder = avcodec_find_decoder(in->codecpar->codec_id);
-  if (decoder == nullptr) throw_error(out_.path, "no decoder for " + what_);
+  if (decoder == nullptr) throw_error(what_, "this FFmpeg build has no decoder for it");
   decoder_.reset(avcodec_alloc_context3(decoder));
-  if (!decoder_) throw_error(out_.path, "out of memory allocating the decoder of " + what_);
+  if (!decoder_) throw_error(what_, "out of memory allocating its decoder");
   int err = avcodec_parameters_to_context(decoder_.get(), in->codecpar);
-  if (err < 0) throw_av_error(out_.path, "cannot configure the decoder of " + what_, err);
+  if (err < 0) throw_av_error(what_, "cannot configure its decoder", err);
   decoder_->pkt_timebase = in->time_base;
   err = avcodec_open2(decoder_.get(), decoder, nullptr);
-  if (err < 0) throw_av_error(out_.path, "cannot open the decoder of " + what_, err);
+  if (err < 0) throw_av_error(what_, "cannot open its decoder", err);
   frame_ = make_frame();
 
   const bool global_header = (out_.format->oformat->flags & AVFMT_GLOBALHEADER) != 0;
@@ -44,7 +44,7 @@ void AudioTranscode::push(AVPacket *packet) {
   const int err = avcodec_send_packet(decoder_.get(), packet);
   // A damaged packet costs its samples, not the stream (as the video reader does).
   if (err == AVERROR_INVALIDDATA) return;
-  if (err < 0 && err != AVERROR(EAGAIN)) throw_av_error(out_.path, "cannot decode " + what_, err);
+  if (err < 0 && err != AVERROR(EAGAIN)) throw_av_error(what_, "cannot decode", err);
   receive_frames();
 }
 
@@ -53,7 +53,7 @@ void AudioTranscode::receive_frames() {
     const int err = avcodec_receive_frame(decoder_.get(), frame_.get());
     if (err == AVERROR(EAGAIN) || err == AVERROR_EOF) return;
     if (err == AVERROR_INVALIDDATA) continue;
-    if (err < 0) throw_av_error(out_.path, "cannot decode " + what_, err);
+    if (err < 0) throw_av_error(what_, "cannot decode", err);
     take(frame_.get());
     av_frame_unref(frame_.get());
   }

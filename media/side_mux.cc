@@ -1,5 +1,6 @@
 #include "side_mux.h"
 
+#include "amused.h"
 #include "audio_transcode.h"
 #include "stream_copy.h"
 #include "stream_plan.h"
@@ -88,22 +89,29 @@ void SideMux::keep_streams_of(const SideStreams &request) {
     const std::string what = input->path.string() + " " + describe_stream(st);
     const int64_t offset = av_rescale_q(input->offset_us, kMicroseconds, st->time_base);
     const StreamPlan plan = plan_stream(out_.format->oformat, st);
-    switch (plan.action) {
-      case StreamAction::kCopy:
-        input->tracks[i] =
-            std::make_unique<StreamCopy>(out_, st, offset, request.span.duration_us, what);
-        note.action = SideStreamNote::Action::kCopied;
-        break;
-      case StreamAction::kEncode:
-        input->tracks[i] = std::make_unique<AudioTranscode>(
-            out_, st, offset, request.span.duration_us, plan.encoder, 0.0, what);
-        note.action = SideStreamNote::Action::kEncoded;
-        note.detail = avcodec_get_name(plan.encoder);
-        break;
-      case StreamAction::kDrop:
-        note.action = SideStreamNote::Action::kDropped;
-        note.detail = plan.why;
-        break;
+    try {
+      switch (plan.action) {
+        case StreamAction::kCopy:
+          input->tracks[i] =
+              std::make_unique<StreamCopy>(out_, st, offset, request.span.duration_us, what);
+          note.action = SideStreamNote::Action::kCopied;
+          break;
+        case StreamAction::kEncode:
+          input->tracks[i] = std::make_unique<AudioTranscode>(
+              out_, st, offset, request.span.duration_us, plan.encoder, 0.0, what);
+          note.action = SideStreamNote::Action::kEncoded;
+          note.detail = avcodec_get_name(plan.encoder);
+          break;
+        case StreamAction::kDrop:
+          note.action = SideStreamNote::Action::kDropped;
+          note.detail = plan.why;
+          break;
+      }
+    } catch (const Error &e) {
+      // One stream that cannot be set up (no decoder, say) does not stop the others or the
+      // video: it is dropped, and the note says why.
+      note.action = SideStreamNote::Action::kDropped;
+      note.detail = e.what();
     }
     if (input->tracks[i]) st->discard = AVDISCARD_DEFAULT;
     notes_.push_back(std::move(note));
