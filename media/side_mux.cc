@@ -1,5 +1,7 @@
 #include "side_mux.h"
 
+#include <algorithm>
+
 #include "amused.h"
 #include "audio_transcode.h"
 #include "stream_copy.h"
@@ -115,6 +117,11 @@ void SideMux::keep_streams_of(const SideStreams &request) {
     }
     if (input->tracks[i]) st->discard = AVDISCARD_DEFAULT;
     notes_.push_back(std::move(note));
+  }
+  // Nothing to keep: the file need not be read at all.
+  if (std::none_of(input->tracks.begin(), input->tracks.end(),
+                   [](const auto &t) { return t != nullptr; })) {
+    return;
   }
 
   // Start reading shortly before the span when the container can seek; else from the start
