@@ -216,9 +216,7 @@ gboolean set_common_property(GstElement *element, Settings &s, guint prop_id, co
       return TRUE;
     }
     case PROP_THREADS:
-      GST_OBJECT_LOCK(element);
-      s.threads = g_value_get_int(value);
-      GST_OBJECT_UNLOCK(element);
+      set_locked(element, s.threads, value);
       return TRUE;
     case PROP_PROMPT: {
       const gchar *v = g_value_get_string(value);
@@ -235,34 +233,22 @@ gboolean set_common_property(GstElement *element, Settings &s, guint prop_id, co
       return TRUE;
     }
     case PROP_SEED:
-      GST_OBJECT_LOCK(element);
-      s.seed = g_value_get_uint64(value);
-      GST_OBJECT_UNLOCK(element);
+      set_locked(element, s.seed, value);
       return TRUE;
     case PROP_STEPS:
-      GST_OBJECT_LOCK(element);
-      s.steps = g_value_get_int(value);
-      GST_OBJECT_UNLOCK(element);
+      set_locked(element, s.steps, value);
       return TRUE;
     case PROP_GUIDANCE_SCALE:
-      GST_OBJECT_LOCK(element);
-      s.guidance_scale = g_value_get_double(value);
-      GST_OBJECT_UNLOCK(element);
+      set_locked(element, s.guidance_scale, value);
       return TRUE;
     case PROP_CROSS_FRAME_ATTENTION:
-      GST_OBJECT_LOCK(element);
-      s.cross_frame_attention = static_cast<GstAmusedCrossFrameAttention>(g_value_get_enum(value));
-      GST_OBJECT_UNLOCK(element);
+      set_locked(element, s.cross_frame_attention, value);
       return TRUE;
     case PROP_REUSE_TOKENS:
-      GST_OBJECT_LOCK(element);
-      s.reuse_tokens = g_value_get_boolean(value);
-      GST_OBJECT_UNLOCK(element);
+      set_locked(element, s.reuse_tokens, value);
       return TRUE;
     case PROP_REMASK_BOUNDARY:
-      GST_OBJECT_LOCK(element);
-      s.remask_boundary = g_value_get_int(value);
-      GST_OBJECT_UNLOCK(element);
+      set_locked(element, s.remask_boundary, value);
       return TRUE;
     default:
       return FALSE;

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "amused.h"
 #include "gstamusedenums.h"
@@ -123,6 +124,40 @@ class FrameTimes {
   size_t recent_count_ = 0, recent_next_ = 0;
   double worst_s_ = 0.0, reported_s_ = -1.0, warm_up_s_ = 0.0;
 };
+
+// A property held in a plain field (number, boolean, enum), written and read under the
+// element's object lock, converted by the GValue's own type.
+template <typename T>
+void set_locked(GstElement *element, T &field, const GValue *value) {
+  GST_OBJECT_LOCK(element);
+  if constexpr (std::is_floating_point_v<T>)
+    field = static_cast<T>(g_value_get_double(value));
+  else if (G_VALUE_HOLDS_UINT64(value))
+    field = static_cast<T>(g_value_get_uint64(value));
+  else if (G_VALUE_HOLDS_BOOLEAN(value))
+    field = static_cast<T>(g_value_get_boolean(value));
+  else if (G_VALUE_HOLDS_ENUM(value))
+    field = static_cast<T>(g_value_get_enum(value));
+  else
+    field = static_cast<T>(g_value_get_int(value));
+  GST_OBJECT_UNLOCK(element);
+}
+
+template <typename T>
+void get_locked(GstElement *element, const T &field, GValue *value) {
+  GST_OBJECT_LOCK(element);
+  if constexpr (std::is_floating_point_v<T>)
+    g_value_set_double(value, static_cast<gdouble>(field));
+  else if (G_VALUE_HOLDS_UINT64(value))
+    g_value_set_uint64(value, static_cast<guint64>(field));
+  else if (G_VALUE_HOLDS_BOOLEAN(value))
+    g_value_set_boolean(value, static_cast<gboolean>(field));
+  else if (G_VALUE_HOLDS_ENUM(value))
+    g_value_set_enum(value, static_cast<gint>(field));
+  else
+    g_value_set_int(value, static_cast<gint>(field));
+  GST_OBJECT_UNLOCK(element);
+}
 
 void install_common_properties(GObjectClass *klass);
 // Handles the common properties (takes the object lock). Returns FALSE for other ids.

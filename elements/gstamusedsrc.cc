@@ -245,19 +245,13 @@ static void gst_amused_src_set_property(GObject *object, guint prop_id, const GV
 
   switch (prop_id) {
     case PROP_CAMERA_MOTION:
-      GST_OBJECT_LOCK(self);
-      st.camera_motion = static_cast<GstAmusedCameraMotion>(g_value_get_enum(value));
-      GST_OBJECT_UNLOCK(self);
+      set_locked(GST_ELEMENT(self), st.camera_motion, value);
       break;
     case PROP_MOTION_SPEED:
-      GST_OBJECT_LOCK(self);
-      st.motion_speed = g_value_get_double(value);
-      GST_OBJECT_UNLOCK(self);
+      set_locked(GST_ELEMENT(self), st.motion_speed, value);
       break;
     case PROP_KEYFRAME_INTERVAL:
-      GST_OBJECT_LOCK(self);
-      st.keyframe_interval = g_value_get_int(value);
-      GST_OBJECT_UNLOCK(self);
+      set_locked(GST_ELEMENT(self), st.keyframe_interval, value);
       break;
     case PROP_IS_LIVE: {
       GST_OBJECT_LOCK(self);
@@ -287,19 +281,13 @@ static void gst_amused_src_get_property(GObject *object, guint prop_id, GValue *
 
   switch (prop_id) {
     case PROP_CAMERA_MOTION:
-      GST_OBJECT_LOCK(self);
-      g_value_set_enum(value, st.camera_motion);
-      GST_OBJECT_UNLOCK(self);
+      get_locked(GST_ELEMENT(self), st.camera_motion, value);
       break;
     case PROP_MOTION_SPEED:
-      GST_OBJECT_LOCK(self);
-      g_value_set_double(value, st.motion_speed);
-      GST_OBJECT_UNLOCK(self);
+      get_locked(GST_ELEMENT(self), st.motion_speed, value);
       break;
     case PROP_KEYFRAME_INTERVAL:
-      GST_OBJECT_LOCK(self);
-      g_value_set_int(value, st.keyframe_interval);
-      GST_OBJECT_UNLOCK(self);
+      get_locked(GST_ELEMENT(self), st.keyframe_interval, value);
       break;
     case PROP_IS_LIVE:
       g_value_set_boolean(value, gst_base_src_is_live(GST_BASE_SRC(self)));

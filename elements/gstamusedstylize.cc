@@ -234,19 +234,13 @@ static void gst_amused_stylize_set_property(GObject *object, guint prop_id, cons
 
   switch (prop_id) {
     case PROP_STRENGTH:
-      GST_OBJECT_LOCK(self);
-      st.strength = g_value_get_double(value);
-      GST_OBJECT_UNLOCK(self);
+      set_locked(GST_ELEMENT(self), st.strength, value);
       break;
     case PROP_CHANGE_THRESHOLD:
-      GST_OBJECT_LOCK(self);
-      st.change_threshold = g_value_get_double(value);
-      GST_OBJECT_UNLOCK(self);
+      set_locked(GST_ELEMENT(self), st.change_threshold, value);
       break;
     case PROP_WORK_SCALE:
-      GST_OBJECT_LOCK(self);
-      st.work_scale = g_value_get_double(value);
-      GST_OBJECT_UNLOCK(self);
+      set_locked(GST_ELEMENT(self), st.work_scale, value);
       break;
     case PROP_MASK: {
       const gchar *v = g_value_get_string(value);
@@ -277,19 +271,13 @@ static void gst_amused_stylize_get_property(GObject *object, guint prop_id, GVal
 
   switch (prop_id) {
     case PROP_STRENGTH:
-      GST_OBJECT_LOCK(self);
-      g_value_set_double(value, st.strength);
-      GST_OBJECT_UNLOCK(self);
+      get_locked(GST_ELEMENT(self), st.strength, value);
       break;
     case PROP_CHANGE_THRESHOLD:
-      GST_OBJECT_LOCK(self);
-      g_value_set_double(value, st.change_threshold);
-      GST_OBJECT_UNLOCK(self);
+      get_locked(GST_ELEMENT(self), st.change_threshold, value);
       break;
     case PROP_WORK_SCALE:
-      GST_OBJECT_LOCK(self);
-      g_value_set_double(value, st.work_scale);
-      GST_OBJECT_UNLOCK(self);
+      get_locked(GST_ELEMENT(self), st.work_scale, value);
       break;
     case PROP_MASK:
       GST_OBJECT_LOCK(self);

@@ -191,44 +191,76 @@ inline void step_log(GstDebugCategory *category, GstDebugLevel level, const gcha
   g_mutex_unlock(&w->lock);
 }
 
+// While it lives, watches the LOG lines of `category` for the steps of frames of `total`
+// steps (the warm-up pass's frames have fewer).
+class StepWatcher {
+ public:
+  StepWatcher(const char *category, int total) {
+    g_mutex_init(&w_.lock);
+    g_cond_init(&w_.cond);
+    w_.category = category;
+    w_.total = total;
+    gst_debug_set_threshold_for_name(category, GST_LEVEL_LOG);
+    gst_debug_remove_log_function(gst_debug_log_default);
+    gst_debug_add_log_function(step_log, &w_, nullptr);
+  }
+  ~StepWatcher() {
+    gst_debug_remove_log_function(step_log);
+    gst_debug_add_log_function(gst_debug_log_default, nullptr, nullptr);
+    gst_debug_unset_threshold_for_name(w_.category.c_str());
+    g_mutex_clear(&w_.lock);
+    g_cond_clear(&w_.cond);
+  }
+  StepWatcher(const StepWatcher &) = delete;
+  StepWatcher &operator=(const StepWatcher &) = delete;
+
+  // Waits (at most `timeout_s`) until a frame reached `step`; returns the step reached.
+  int wait_for(int step, int timeout_s = 120) {
+    g_mutex_lock(&w_.lock);
+    const gint64 deadline = g_get_monotonic_time() + timeout_s * G_TIME_SPAN_SECOND;
+    while (w_.last_step < step)
+      if (!g_cond_wait_until(&w_.cond, &w_.lock, deadline)) break;
+    const int reached = w_.last_step;
+    g_mutex_unlock(&w_.lock);
+    return reached;
+  }
+  int last_step() {
+    g_mutex_lock(&w_.lock);
+    const int step = w_.last_step;
+    g_mutex_unlock(&w_.lock);
+    return step;
+  }
+  double per_step_us() {
+    g_mutex_lock(&w_.lock);
+    const double us = w_.last_step > w_.first_step
+                          ? double(w_.last_us - w_.first_us) / (w_.last_step - w_.first_step)
+                          : 0.0;
+    g_mutex_unlock(&w_.lock);
+    return us;
+  }
+
+ private:
+  StepWatch w_;
+};
+
 // Starts `line` (whose amused element runs `total` steps per frame), waits until its first
 // frame is `wait_steps` steps in, then sets the pipeline to NULL. Checks that this returns
 // before half of the frame's remaining steps could have run (at the pace measured in this
 // very run) and that the frame never completed. Prints the figures.
 inline void check_null_mid_frame(const std::string &line, const char *category, int total,
                                  int wait_steps) {
-  StepWatch w;
-  g_mutex_init(&w.lock);
-  g_cond_init(&w.cond);
-  w.category = category;
-  w.total = total;
-  gst_debug_set_threshold_for_name(category, GST_LEVEL_LOG);
-  gst_debug_remove_log_function(gst_debug_log_default);
-  gst_debug_add_log_function(step_log, &w, nullptr);
-
+  StepWatcher steps(category, total);
   GstElement *pipeline = parse(line);
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  g_mutex_lock(&w.lock);
-  const gint64 deadline = g_get_monotonic_time() + 120 * G_TIME_SPAN_SECOND;
-  while (w.last_step < wait_steps)
-    if (!g_cond_wait_until(&w.cond, &w.lock, deadline)) break;
-  const int reached = w.last_step;
-  const double per_step_us =
-      reached > w.first_step ? double(w.last_us - w.first_us) / (reached - w.first_step) : 0.0;
-  g_mutex_unlock(&w.lock);
+  const int reached = steps.wait_for(wait_steps);
+  const double per_step_us = steps.per_step_us();
   fail_unless(reached >= wait_steps, "the frame did not get to step %d (at %d)", wait_steps,
               reached);
 
   const gint64 t0 = g_get_monotonic_time();
   shut_down(pipeline);
   const gint64 t1 = g_get_monotonic_time();
-
-  g_mutex_lock(&w.lock);
-  const int final_step = w.last_step;
-  g_mutex_unlock(&w.lock);
-  gst_debug_remove_log_function(step_log);
-  gst_debug_add_log_function(gst_debug_log_default, nullptr, nullptr);
-  gst_debug_unset_threshold_for_name(category);
+  const int final_step = steps.last_step();
 
   const double to_null_ms = (t1 - t0) / 1000.0;
   const double remaining_ms = (total - reached) * per_step_us / 1000.0;
@@ -241,8 +273,6 @@ inline void check_null_mid_frame(const std::string &line, const char *category, 
               "going to NULL took %.1f ms, the frame only needed %.1f ms more", to_null_ms,
               remaining_ms);
   gst_object_unref(pipeline);
-  g_mutex_clear(&w.lock);
-  g_cond_clear(&w.cond);
 }
 
 }  // namespace amused_check
