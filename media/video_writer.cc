@@ -94,7 +94,8 @@ const char *muxer_for(const std::filesystem::path &path, VideoCodec codec) {
 }  // namespace
 
 struct VideoWriter::Impl {
-  std::filesystem::path path;
+  std::filesystem::path path;     // the output's name, which errors name
+  std::filesystem::path partial;  // where it is written until finish()
   int width = 0;
   int height = 0;
   OutputContextPtr format;
@@ -118,6 +119,7 @@ struct VideoWriter::Impl {
   void encode(const Image &image, int64_t pts, int64_t duration);
   void drain(bool flushing);
   void finish();
+  void complete();
 };
 
 VideoWriter::VideoWriter() = default;
@@ -264,7 +266,10 @@ void VideoWriter::open(const std::filesystem::path &path, int width, int height,
     impl->user_tb = AVRational{options.time_base.num, options.time_base.den};
 
   AVFormatContext *fc = nullptr;
-  int err = avformat_alloc_output_context2(&fc, nullptr, muxer, path.c_str());
+  // The muxer is named, so the temporary name's extension does not matter; the file name
+  // given here is the one faststart reopens to move the index to the front.
+  impl->partial = partial_path(path);
+  int err = avformat_alloc_output_context2(&fc, nullptr, muxer, impl->partial.c_str());
   if (err < 0 || fc == nullptr) throw_av_error(path, "cannot create the muxer", err);
   impl->format.reset(fc);
 
@@ -297,7 +302,7 @@ void VideoWriter::open(const std::filesystem::path &path, int width, int height,
         std::make_unique<detail::SideMux>(detail::MuxTarget{fc, path}, options.side_streams);
   }
 
-  err = avio_open(&fc->pb, path.c_str(), AVIO_FLAG_WRITE);
+  err = avio_open(&fc->pb, impl->partial.c_str(), AVIO_FLAG_WRITE);
   if (err < 0) throw_av_error(path, "cannot open for writing", err);
 
   try {
@@ -329,7 +334,7 @@ void VideoWriter::open(const std::filesystem::path &path, int width, int height,
     // The file exists now but holds no video; do not leave it behind.
     impl->format.reset();
     std::error_code ec;
-    std::filesystem::remove(path, ec);
+    std::filesystem::remove(impl->partial, ec);
     throw;
   }
   impl_ = std::move(impl);
@@ -432,6 +437,19 @@ void VideoWriter::Impl::drain(bool flushing) {
 
 void VideoWriter::Impl::finish() {
   finished = true;  // even if flushing fails, the writer is done: no retry, no double trailer
+  try {
+    complete();
+  } catch (...) {
+    // A container that could not be completed is no file to keep (a full disk, a write
+    // error): the partial file goes, the error names the output.
+    format.reset();
+    std::error_code ec;
+    std::filesystem::remove(partial, ec);
+    throw;
+  }
+}
+
+void VideoWriter::Impl::complete() {
   int err = avcodec_send_frame(encoder.get(), nullptr);
   if (err < 0 && err != AVERROR_EOF) throw_av_error(path, "cannot flush the encoder", err);
   drain(true);
@@ -446,7 +464,14 @@ void VideoWriter::Impl::finish() {
   if (err < 0) throw_av_error(path, "cannot write the container trailer", err);
   err = avio_closep(&format->pb);
   if (err < 0) throw_av_error(path, "cannot close the file", err);
+  std::error_code ec;
+  std::filesystem::rename(partial, path, ec);
+  if (ec) throw_error(path, "cannot rename " + partial.string() + " to it: " + ec.message());
   if (side_error) std::rethrow_exception(side_error);
+}
+
+std::filesystem::path VideoWriter::partial_path(const std::filesystem::path &output) {
+  return output.parent_path() / ("." + output.filename().string() + ".part");
 }
 
 void VideoWriter::finish() {

@@ -15,6 +15,11 @@
 // frame rate included. Beside the video, `side_streams` adds the sound (and subtitles, data)
 // of another file, or a soundtrack, in sync and cut to the video's length.
 //
+// Interruption: the file is written under a temporary name beside the output (".NAME.part")
+// and renamed to its own name by finish(), once the container is complete. A process killed
+// before that leaves no file with the final name; finish() called early (Ctrl-C) leaves a
+// complete, playable file with the frames written so far.
+//
 // Sizes: chroma subsampling needs whole chroma samples, so H.264 and MPEG-4 (4:2:0) need an
 // even width and height and ProRes (4:2:2) an even width; libx264 rejects odd sizes and
 // prores_ks garbles an odd last column. Odd sizes are refused with an Error rather than
@@ -92,15 +97,19 @@ class VideoWriter {
   // set). Times should rise; one that does not is moved just after the previous frame.
   void write(const Image &frame, int64_t pts, int64_t duration);
 
-  // Flushes the encoder, writes the side streams up to the video's end and the trailer; the
-  // file is complete afterwards. A second call does nothing. Should writing fail half way,
-  // call finish() (or let the destructor do it): the file keeps what was written.
+  // Flushes the encoder, writes the side streams up to the video's end and the trailer, and
+  // gives the file its name; the file is complete afterwards. A second call does nothing.
+  // Should writing fail half way, call finish() (or let the destructor do it): the file
+  // keeps what was written. When finishing itself fails (a full disk), the partial file is
+  // removed and the Error names the output.
   void finish();
 
   bool is_open() const;
   int64_t frames_written() const;
   // Where the video ends (the last frame's end), in seconds.
   double seconds_written() const;
+  // The temporary name the file is written under until finish() renames it.
+  static std::filesystem::path partial_path(const std::filesystem::path &output);
   // What became of every stream options.side_streams named, known after open().
   const std::vector<SideStreamNote> &side_stream_notes() const;
 

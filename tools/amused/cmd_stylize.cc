@@ -12,6 +12,7 @@
 
 #include "amused.h"
 #include "cli_error.h"
+#include "interrupt.h"
 #include "media/image_io.h"
 #include "media/progress_bar.h"
 #include "media/video_reader.h"
@@ -88,7 +89,7 @@ void stylize_image(StylizeCommand &o, VideoSession &session) {
 
 // Every frame of the span restyled and written at its own time, the input's other streams
 // beside it. A failure half way finishes the file with what was restyled (and says so).
-void stylize_video(StylizeCommand &o, const media::TimeSpan &span, VideoSession &session) {
+int stylize_video(StylizeCommand &o, const media::TimeSpan &span, VideoSession &session) {
   media::VideoReader reader(o.input);
   if (!span.whole()) reader.select(span);
   media::Rational fps = reader.framerate();
@@ -111,9 +112,18 @@ void stylize_video(StylizeCommand &o, const media::TimeSpan &span, VideoSession 
   Image frame;
   int k = 0;
   bool finishing = false;
+  const InterruptWatch interrupt;
+  RunControl control;
+  control.cancel = interrupt.flag();
   try {
-    while ((o.max_frames == 0 || k < o.max_frames) && reader.read(frame)) {
-      const Image out = session.stylize_next(frame, o.stylize).image;
+    while ((o.max_frames == 0 || k < o.max_frames) && !interrupt.interrupted() &&
+           reader.read(frame)) {
+      Image out;
+      try {
+        out = session.stylize_next(frame, o.stylize, control).image;
+      } catch (const Cancelled &) {
+        break;  // the frame in progress is dropped; the ones before make the file
+      }
       writer.write(out, reader.frame_pts(), reader.frame_duration());
       if (!o.encode.frames_dir.empty()) {
         char name[32];
@@ -140,6 +150,15 @@ void stylize_video(StylizeCommand &o, const media::TimeSpan &span, VideoSession 
     throw Error(e.what() + kept);
   }
   bar.finish();
+  if (interrupt.interrupted()) {
+    if (k == 0) remove_output(o.encode.output);
+    std::fprintf(stderr, "amused stylize: interrupted by %s: %s\n", interrupt.signal_name(),
+                 k == 0 ? "before the first frame; no file written"
+                        : (o.encode.output + " holds the " + std::to_string(k) +
+                           " frames restyled (" + std::to_string(writer.seconds_written()) + " s)")
+                              .c_str());
+    return interrupt.exit_status();
+  }
   if (k == 0) {
     remove_output(o.encode.output);
     if (!span.whole())
@@ -150,6 +169,7 @@ void stylize_video(StylizeCommand &o, const media::TimeSpan &span, VideoSession 
   std::fprintf(stderr, "wrote %s: %d frames, %.3f s at %d/%d fps%s\n", o.encode.output.c_str(), k,
                writer.seconds_written(), fps.num, fps.den,
                kept_streams(writer.side_stream_notes()).c_str());
+  return kExitOk;
 }
 
 }  // namespace
@@ -227,10 +247,9 @@ int run_stylize(int argc, char **argv) {
   if (is_png(o.input)) {
     if (!span.whole()) throw UsageError("--start/--duration: the input is a still image");
     stylize_image(o, session);
-  } else {
-    stylize_video(o, span, session);
+    return kExitOk;
   }
-  return kExitOk;
+  return stylize_video(o, span, session);
 }
 
 }  // namespace amused::cli

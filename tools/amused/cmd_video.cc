@@ -7,6 +7,7 @@
 
 #include "amused.h"
 #include "cli_error.h"
+#include "interrupt.h"
 #include "media/image_io.h"
 #include "media/progress_bar.h"
 #include "media/video_writer.h"
@@ -116,6 +117,9 @@ int run_video(int argc, char **argv) {
 
   media::VideoWriter writer(o.encode.output, width, height, fps, writer_options);
   VideoSession session(model);
+  const InterruptWatch interrupt;
+  RunControl control;
+  control.cancel = interrupt.flag();
   media::ProgressBarOptions bar_options;
   bar_options.unit = "frame";
   media::ProgressBar bar("frames", o.frames, bar_options);
@@ -123,8 +127,14 @@ int run_video(int argc, char **argv) {
   double error_sum = 0, seconds = 0;
   int compared = 0;
   const auto start = std::chrono::steady_clock::now();
-  for (int k = 0; k < o.frames; ++k) {
-    Frame frame = session.generate_next(o.video);
+  int made = 0;
+  for (int k = 0; k < o.frames && !interrupt.interrupted(); ++k) {
+    Frame frame;
+    try {
+      frame = session.generate_next(o.video, control);
+    } catch (const Cancelled &) {
+      break;  // the frame in progress is dropped; the ones before make the file
+    }
     writer.write(frame.image);
     if (!o.encode.frames_dir.empty()) {
       char name[32];
@@ -141,10 +151,25 @@ int run_video(int argc, char **argv) {
     }
     seconds += frame.stats.seconds;
     previous = std::move(frame);
+    ++made;
     bar.advance();
   }
   writer.finish();
   bar.finish();
+  if (interrupt.interrupted()) {
+    if (made == 0) {
+      std::error_code ec;
+      fs::remove(o.encode.output, ec);
+      std::fprintf(stderr,
+                   "amused video: interrupted by %s before the first frame; no file written\n",
+                   interrupt.signal_name());
+    } else {
+      std::fprintf(
+          stderr, "amused video: interrupted by %s: %s holds the %d frames made (%.3f s)\n",
+          interrupt.signal_name(), o.encode.output.c_str(), made, writer.seconds_written());
+    }
+    return interrupt.exit_status();
+  }
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::string sound;

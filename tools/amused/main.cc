@@ -1,5 +1,6 @@
 // `amused`: the command-line tool. Dispatches on the first argument to a subcommand
 // (commands.def) and turns failures into one line on stderr and an exit status.
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -99,4 +100,9 @@ int run(int argc, char **argv) {
 }  // namespace
 }  // namespace amused::cli
 
-int main(int argc, char **argv) { return amused::cli::run(argc, argv); }
+int main(int argc, char **argv) {
+  // Past a file-size limit, a write should fail with an error naming the file rather than
+  // the process dying of SIGXFSZ with the file half written.
+  std::signal(SIGXFSZ, SIG_IGN);
+  return amused::cli::run(argc, argv);
+}
