@@ -82,6 +82,14 @@ void Model::prepare_for_inference() {
 void Model::pack_part(torch::nn::Module &part, const std::string &prefix, Component component) {
   if (options_.precision == Precision::kFloat32 || !device_.is_cpu()) return;
   const bool int8 = options_.precision == Precision::kInt8 && component == kTransformer;
+  // The transformer's fused kernels: the GEGLU's halves and the modulated norms.
+  for (auto &sub : part.modules(/*include_self=*/true)) {
+    if (auto *geglu = dynamic_cast<transformer::GegluImpl *>(sub.get());
+        geglu && !geglu->proj->released())
+      geglu->pack_halves(int8 ? nn::PackedType::kInt8 : nn::PackedType::kBFloat16);
+    if (auto *norm = dynamic_cast<transformer::AdaLayerNormContinuousImpl *>(sub.get()))
+      norm->fused = true;
+  }
   nn::pack_linears(
       part,
       [int8, &prefix](const std::string &name) {

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "nn/modulated_norm.h"
 #include "util/profiler.h"
 
 namespace amused::transformer {
@@ -176,7 +177,8 @@ torch::Tensor UVitBlockImpl::forward(torch::Tensor x, const torch::Tensor &cond,
   return x;
 }
 
-AdaLayerNormContinuousImpl::AdaLayerNormContinuousImpl(const UVit2DConfig &c, bool rms) {
+AdaLayerNormContinuousImpl::AdaLayerNormContinuousImpl(const UVit2DConfig &c, bool rms)
+    : eps_(c.layer_norm_eps) {
   linear = register_module("linear", nn::Linear(c.hidden_size, c.hidden_size * 2, c.use_bias));
   if (rms)
     rms_norm = register_module(
@@ -191,6 +193,10 @@ torch::Tensor AdaLayerNormContinuousImpl::forward(const torch::Tensor &x, const 
   ProfileScope scope("transformer: norms and modulation");
   auto compute = [&] { return linear(torch::silu(cond)); };
   auto ss = (cache ? cache->next_modulation(compute) : compute()).chunk(2, 1);
+  if (fused && x.is_cpu())
+    return nn::modulated_norm(x, rms_norm ? nn::NormKind::kRms : nn::NormKind::kLayer,
+                              rms_norm ? rms_norm->weight : layer_norm->weight,
+                              rms_norm ? torch::Tensor() : layer_norm->bias, eps_, ss[0], ss[1]);
   auto normed = rms_norm ? rms_norm(x) : layer_norm(x);
   return normed * (1 + ss[0].unsqueeze(1)) + ss[1].unsqueeze(1);
 }
@@ -200,8 +206,25 @@ GegluImpl::GegluImpl(int64_t dim, int64_t inner, bool bias) {
 }
 
 torch::Tensor GegluImpl::forward(const torch::Tensor &x) {
+  if (value_) {
+    auto value = value_->forward(x), gate = gate_->forward(x);
+    at::gelu_out(gate, gate);
+    return value.mul_(gate);
+  }
   auto parts = proj(x).chunk(2, -1);
   return parts[0] * torch::gelu(parts[1]);
+}
+
+void GegluImpl::pack_halves(nn::PackedType type) {
+  torch::NoGradGuard no_grad;
+  const auto halves = proj->weight.chunk(2, 0);
+  std::vector<torch::Tensor> bias_halves;
+  if (proj->bias.defined()) bias_halves = proj->bias.chunk(2, 0);
+  value_ = std::make_shared<const nn::PackedLinear>(
+      halves[0], bias_halves.empty() ? torch::Tensor() : bias_halves[0], type);
+  gate_ = std::make_shared<const nn::PackedLinear>(
+      halves[1], bias_halves.empty() ? torch::Tensor() : bias_halves[1], type);
+  proj->release_weights();
 }
 
 FeedForwardImpl::FeedForwardImpl(int64_t dim, int64_t inner, bool bias) {

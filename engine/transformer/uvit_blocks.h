@@ -133,6 +133,11 @@ class AdaLayerNormContinuousImpl : public torch::nn::Module {
   // Registered as "norm": an RMSNorm (before the attentions) or a LayerNorm (before the MLP).
   nn::RMSNorm rms_norm = nullptr;
   nn::LayerNorm layer_norm = nullptr;
+  // The fast precisions: norm and modulation in one kernel (nn/modulated_norm.h).
+  bool fused = false;
+
+ private:
+  double eps_;
 };
 TORCH_MODULE(AdaLayerNormContinuous);
 
@@ -140,7 +145,13 @@ class GegluImpl : public torch::nn::Module {
  public:
   GegluImpl(int64_t dim, int64_t inner, bool bias);
   torch::Tensor forward(const torch::Tensor &x);
+  // Packs the value and gate halves of `proj` as two products (each as wide as the output,
+  // the width oneDNN runs fastest here, and each output contiguous for the gelu).
+  void pack_halves(nn::PackedType type);
   nn::Linear proj = nullptr;
+
+ private:
+  std::shared_ptr<const nn::PackedLinear> value_, gate_;
 };
 TORCH_MODULE(Geglu);
 

@@ -10,6 +10,7 @@
 #include "golden.h"
 #include "lab/amused_lab.h"
 #include "nn/group_norm_bf16.h"
+#include "nn/modulated_norm.h"
 #include "nn/packed_linear.h"
 
 namespace amused {
@@ -57,6 +58,33 @@ TEST(GroupNormBf16, FollowsFp32OnLargeMaps) {
   EXPECT_LT((got.to(torch::kFloat32) - want).abs().max().item<double>(), 0.05);
   // NCHW input gives the same values.
   EXPECT_TRUE(nn::group_norm_bf16(x.to(torch::kBFloat16), 8, w, b, 1e-6).equal(got));
+}
+
+// The fused norm + modulation against libtorch's layer_norm / RMS formula followed by the
+// modulation, on rows with a large mean (where a one-pass variance would cancel).
+TEST(ModulatedNorm, FollowsLibtorchsNormThenModulation) {
+  torch::manual_seed(6);
+  const int64_t d = 96;
+  auto x = torch::randn({2, 37, d}) * 3 + 40;
+  auto w = torch::rand({d}) + 0.5, b = torch::randn({d});
+  auto scale = torch::randn({2, d}) * 0.2, shift = torch::randn({2, d});
+  const double eps = 1e-6;
+  const auto modulate = [&](const torch::Tensor &n) {
+    return n * (1 + scale.unsqueeze(1)) + shift.unsqueeze(1);
+  };
+  const auto layer = modulate(torch::layer_norm(x, {d}, w, b, eps));
+  const auto rms = modulate(x * torch::rsqrt(x.pow(2).mean(-1, true) + eps) * w);
+  const auto got_layer = nn::modulated_norm(x, nn::NormKind::kLayer, w, b, eps, scale, shift);
+  const auto got_rms = nn::modulated_norm(x, nn::NormKind::kRms, w, {}, eps, scale, shift);
+  EXPECT_LT((got_layer - layer).abs().max().item<double>(), 2e-3);
+  EXPECT_LT((got_rms - rms).abs().max().item<double>(), 2e-3);
+  // Without weight and bias (elementwise_affine=False): the plain norm, modulated.
+  const auto plain = modulate(torch::layer_norm(x, {d}, {}, {}, eps));
+  EXPECT_LT((nn::modulated_norm(x, nn::NormKind::kLayer, {}, {}, eps, scale, shift) - plain)
+                .abs()
+                .max()
+                .item<double>(),
+            2e-3);
 }
 
 class PackedProduct : public ::testing::TestWithParam<std::tuple<int64_t, int64_t, int64_t>> {};
