@@ -6,7 +6,7 @@
 // passes or fails.
 //
 //   amused-bench-video [--model DIR | --config DIR] [--frames 48] [--speed 2]
-//                      [--prompt TEXT] [--seed N] [--guidance G] [--precision fp32|bf16]
+//                      [--prompt TEXT] [--seed N] [--guidance G] [--precision fp32|bf16|int8]
 //                      [--out DIR]
 #include <torch/torch.h>
 
@@ -212,7 +212,7 @@ int main(int argc, char **argv) {
     }
   }
   try {
-    const Precision prec = precision == "bf16" ? Precision::kBFloat16 : Precision::kFloat32;
+    const Precision prec = parse_precision(precision);  // fp32, bf16 or int8
     std::shared_ptr<const Model> model;
     std::string what;
     if (!config.empty()) {
