@@ -26,6 +26,6 @@ if [ "$what" = all ] || [ "$what" = video ]; then
 fi
 if [ "$what" = all ] || [ "$what" = video-256 ]; then
   # Random weights: the frames are noise, the times and token statistics are real.
-  "$B/bench/amused-bench-video" --config bench/configs/amused-256 --frames "${FRAMES_256:-12}" \
+  "$B/bench/amused-bench-video" --config bench/configs/amused-256 --frames "${FRAMES_256:-12}" --precision int8 \
     | tee docs/video-bench-amused-256.md
 fi
