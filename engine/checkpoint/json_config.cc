@@ -1,5 +1,6 @@
 #include "checkpoint/json_config.h"
 
+#include <cmath>
 #include <fstream>
 
 #include "amused.h"
@@ -44,10 +45,13 @@ const nlohmann::json &JsonConfig::require(const std::string &key) const {
 int64_t JsonConfig::get_int(const std::string &key) const {
   const auto &v = require(key);
   if (v.is_number_integer()) return v.get<int64_t>();
-  // Some exporters write integral values as 8.0; accept those, refuse 8.5.
-  if (v.is_number_float() &&
-      v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>())))
-    return static_cast<int64_t>(v.get<double>());
+  // Some exporters write integral values as 8.0; accept those, refuse 8.5. The range is
+  // checked before the cast: converting 1e36 to int64_t is undefined behaviour (found by
+  // tests/fuzz/fuzz_config; regression input tests/fuzz/corpus/config/regress-int-1e36).
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (d >= -0x1p63 && d < 0x1p63 && d == std::trunc(d)) return static_cast<int64_t>(d);
+  }
   throw Error(describe(key, "expected an integer, found " + type_name(v)));
 }
 

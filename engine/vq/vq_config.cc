@@ -22,6 +22,9 @@ VQConfig VQConfig::from_json(const checkpoint::JsonConfig &j) {
 
   if (c.block_out_channels.empty())
     throw Error(j.describe("block_out_channels", "must not be empty"));
+  // Before the modulo below: norm_num_groups 0 divided by zero (found by
+  // tests/fuzz/fuzz_config; regression input tests/fuzz/corpus/config/regress-vq-groups-0).
+  if (c.norm_num_groups <= 0) throw Error(j.describe("norm_num_groups", "must be positive"));
   for (auto ch : c.block_out_channels)
     if (ch <= 0 || ch % c.norm_num_groups != 0)
       throw Error(j.describe("block_out_channels",
