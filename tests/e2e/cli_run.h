@@ -12,13 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "process_run.h"
+
 namespace amused::e2e {
 
-struct CliResult {
-  int status = -1;  // exit status; -1 if killed by a signal
-  std::string out;
-  std::string err;
-};
+using CliResult = ProcessResult;
 
 inline std::string cli_path() {
   const char *path = std::getenv("AMUSED_CLI");
@@ -26,27 +24,9 @@ inline std::string cli_path() {
 }
 
 inline CliResult run_cli(const std::vector<std::string> &args) {
-  std::vector<std::string> storage{cli_path()};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char *> argv;
-  for (auto &s : storage) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  gchar *out = nullptr, *err = nullptr;
-  gint wait_status = 0;
-  GError *error = nullptr;
-  CliResult r;
-  if (!g_spawn_sync(nullptr, argv.data(), nullptr, G_SPAWN_DEFAULT, nullptr, nullptr, &out, &err,
-                    &wait_status, &error)) {
-    ADD_FAILURE() << "cannot run " << storage[0] << ": " << error->message;
-    g_error_free(error);
-    return r;
-  }
-  r.out = out ? out : "";
-  r.err = err ? err : "";
-  g_free(out);
-  g_free(err);
-  r.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
-  return r;
+  std::vector<std::string> argv{cli_path()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_process(argv);
 }
 
 // "amused image --prompt x" for failure messages.
