@@ -26,7 +26,7 @@ inline std::string cli_path() {
 inline CliResult run_cli(const std::vector<std::string> &args) {
   std::vector<std::string> argv{cli_path()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_process(argv);
+  return run_process(argv, {}, /*ours=*/true);
 }
 
 // "amused image --prompt x" for failure messages.

@@ -72,7 +72,8 @@ Child start(const std::vector<std::string> &args, const std::string &err_file,
 // Waits until the render has written at least `bytes` into its partial file.
 void wait_for_partial(const fs::path &output, uintmax_t bytes) {
   const fs::path partial = output.parent_path() / ("." + output.filename().string() + ".part");
-  for (int i = 0; i < 600; ++i) {
+  // Up to 3 minutes: under a sanitizer on a loaded machine the first frames are slow.
+  for (int i = 0; i < 3600; ++i) {
     std::error_code ec;
     if (fs::exists(partial, ec) && fs::file_size(partial, ec) >= bytes) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

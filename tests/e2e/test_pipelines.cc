@@ -227,7 +227,8 @@ TEST_F(Pipelines, CommandLineAndElementGiveTheSameFrames) {
                               "--frames-dir",
                               cli_frames,
                               "--output",
-                              tmp_ / "cli.mov"});
+                              tmp_ / "cli.mov"},
+                             {}, /*ours=*/true);
   ASSERT_EQ(r.status, 0) << r.err;
   ASSERT_EQ(run_launch("filesrc location=" + clip + " ! decodebin ! amusedstylize model=" + kTiny +
                        " prompt=\"an oil painting\" strength=0.7 steps=4 seed=5 mask=" + mask +
