@@ -31,26 +31,28 @@ void round_trip(const Config &c) {
   FUZZ_CHECK(again.to_json() == once);
 }
 
+// Loads `name` (the fuzzed bytes) as a Config and checks its round trip.
+template <typename Config>
+void load_config(const char *name, const uint8_t *data, size_t size) {
+  round_trip(Config::from_json(JsonConfig::load(amused::fuzz::write_scratch(name, data, size))));
+}
+
 void load(unsigned which, const uint8_t *data, size_t size) {
   switch (which) {
     case 0:
       JsonConfig::load(amused::fuzz::write_scratch("model_index.json", data, size));
       break;
     case 1:
-      round_trip(amused::transformer::UVit2DConfig::from_json(
-          JsonConfig::load(amused::fuzz::write_scratch("config.json", data, size))));
+      load_config<amused::transformer::UVit2DConfig>("config.json", data, size);
       break;
     case 2:
-      round_trip(amused::vq::VQConfig::from_json(
-          JsonConfig::load(amused::fuzz::write_scratch("config.json", data, size))));
+      load_config<amused::vq::VQConfig>("config.json", data, size);
       break;
     case 3:
-      round_trip(amused::text::ClipTextConfig::from_json(
-          JsonConfig::load(amused::fuzz::write_scratch("config.json", data, size))));
+      load_config<amused::text::ClipTextConfig>("config.json", data, size);
       break;
     case 4:
-      round_trip(amused::sampling::SchedulerConfig::from_json(
-          JsonConfig::load(amused::fuzz::write_scratch("scheduler_config.json", data, size))));
+      load_config<amused::sampling::SchedulerConfig>("scheduler_config.json", data, size);
       break;
     case 5: {
       amused::fuzz::write_scratch("generation_config.json", data, size);
