@@ -1,7 +1,9 @@
 #!/bin/sh
 # make-stills.sh — writes one PNG still from each main pipeline into docs/images/:
 #   promo.png    the last frame of examples/promo.sh's clip (decoded from the MP4)
-#   restyle.png  the last frame of examples/restyle.sh run on that clip (decoded from the MOV)
+#   restyle.png  real footage before | after examples/restyle.sh: the last frame of
+#                tests/data/footage/birds.mp4 (a Debian package's sample clip) beside the
+#                restyled one, at half size
 #   embed.png    the last frame examples/embed pulled from its appsink (after the prompt change)
 #
 # Environment overrides: OUT_DIR (default: docs/images next to this folder), FRAMES (24),
@@ -30,8 +32,13 @@ last_frame_png() {
 FRAMES=$frames "$examples_dir/promo.sh" "$work/promo.mp4" >/dev/null
 last_frame_png "$work/promo.mp4" "$out_dir/promo.png"
 
-FRAMES=$frames "$examples_dir/restyle.sh" "$work/promo.mp4" "$work/restyle.mov" >/dev/null
-last_frame_png "$work/restyle.mov" "$out_dir/restyle.png"
+footage=$examples_dir/../tests/data/footage/birds.mp4
+"$examples_dir/restyle.sh" "$footage" "$work/restyle.mov" >/dev/null
+last_frame_png "$footage" "$work/before.png"
+last_frame_png "$work/restyle.mov" "$work/after.png"
+ffmpeg -v error -y -i "$work/before.png" -i "$work/after.png" \
+  -filter_complex "[0:v][1:v]hstack,scale=iw/2:-2" "$out_dir/restyle.png"
+echo "wrote $out_dir/restyle.png (before | after)"
 
 # embed: the built program (it finds the build tree's plugin itself), else the Python twin.
 if [ -x "$build_dir/examples/embed" ]; then
