@@ -51,14 +51,16 @@ torch::Tensor AttentionImpl::attend_queries(const torch::Tensor &q, const KeyVal
   {
     ProfileScope scope(profile_.products);
     if (bf16_products_ && q.is_cpu()) {
-      // bf16 from end to end, the scale folded into the (smaller) queries; softmax
-      // accumulates in fp32 inside.
-      auto scores = torch::matmul((q * scale_).to(torch::kBFloat16),
-                                  kv.key.to(torch::kBFloat16).transpose(-1, -2));
+      // bf16 from end to end, the scale folded into the (smaller) queries after their
+      // conversion; softmax accumulates in fp32 inside; the heads are merged in bf16 (half
+      // the bytes to copy) and converted once, contiguous.
+      auto queries =
+          q.scalar_type() == torch::kBFloat16 ? q * scale_ : q.to(torch::kBFloat16).mul_(scale_);
+      auto scores = torch::matmul(queries, kv.key.to(torch::kBFloat16).transpose(-1, -2));
       out = torch::matmul(scores.softmax(-1), kv.value.to(torch::kBFloat16))
-                .to(q.scalar_type())
                 .transpose(1, 2)
-                .reshape({b, s, -1});
+                .reshape({b, s, -1})
+                .to(q.scalar_type());
     } else {
       auto scores = attention_matmul(q, kv.key.transpose(-1, -2), bf16_products_) * scale_;
       auto probs = scores.softmax(-1);
