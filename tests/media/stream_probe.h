@@ -115,32 +115,23 @@ inline FileFacts probe_file(const std::filesystem::path &path) {
   return facts;
 }
 
-// The decoded frames of the first video stream, in order: presentation time (seconds on the
-// file's timeline; NaN for a frame without one) and the duration of its packet (NaN: none).
-struct VideoFrames {
-  std::vector<double> times;
-  std::vector<double> durations;
-};
-
-inline VideoFrames video_frames(const std::filesystem::path &path) {
-  VideoFrames frames;
+// Opens `path`, decodes the stream `choose` picks (-1: none) and calls `on_frame` with each
+// decoded frame and the stream, in order, until it returns false. `what` names the stream
+// in failures ("video", "audio").
+template <typename Choose, typename OnFrame>
+void decode_stream(const std::filesystem::path &path, const char *what, Choose choose,
+                   OnFrame on_frame) {
   AVFormatContext *fc = nullptr;
   if (avformat_open_input(&fc, path.c_str(), nullptr, nullptr) < 0) {
     ADD_FAILURE() << "cannot open " << path;
-    return frames;
+    return;
   }
   avformat_find_stream_info(fc, nullptr);
-  int index = -1;
-  for (unsigned i = 0; i < fc->nb_streams && index < 0; ++i) {
-    const AVStream *st = fc->streams[i];
-    if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
-        !(st->disposition & AV_DISPOSITION_ATTACHED_PIC))
-      index = static_cast<int>(i);
-  }
+  const int index = choose(fc);
   if (index < 0) {
     avformat_close_input(&fc);
-    ADD_FAILURE() << "no video stream in " << path;
-    return frames;
+    ADD_FAILURE() << "no " << what << " stream in " << path;
+    return;
   }
   const AVStream *st = fc->streams[index];
   const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
@@ -150,21 +141,14 @@ inline VideoFrames video_frames(const std::filesystem::path &path) {
   avcodec_open2(dec, codec, nullptr);
   AVPacket *pkt = av_packet_alloc();
   AVFrame *frame = av_frame_alloc();
-  const double tb = av_q2d(st->time_base);
+  bool more = true;
   auto take = [&] {
-    while (avcodec_receive_frame(dec, frame) >= 0) {
-      const int64_t ts = frame->best_effort_timestamp;
-#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(57, 30, 100)
-      const int64_t duration = frame->duration;
-#else
-      const int64_t duration = frame->pkt_duration;
-#endif
-      frames.times.push_back(ts == AV_NOPTS_VALUE ? NAN : ts * tb);
-      frames.durations.push_back(duration > 0 ? duration * tb : NAN);
+    while (more && avcodec_receive_frame(dec, frame) >= 0) {
+      more = on_frame(*frame, *st);
       av_frame_unref(frame);
     }
   };
-  while (av_read_frame(fc, pkt) >= 0) {
+  while (more && av_read_frame(fc, pkt) >= 0) {
     if (pkt->stream_index == index) {
       avcodec_send_packet(dec, pkt);
       take();
@@ -177,6 +161,38 @@ inline VideoFrames video_frames(const std::filesystem::path &path) {
   av_packet_free(&pkt);
   avcodec_free_context(&dec);
   avformat_close_input(&fc);
+}
+
+// The decoded frames of the first video stream, in order: presentation time (seconds on the
+// file's timeline; NaN for a frame without one) and the duration of its packet (NaN: none).
+struct VideoFrames {
+  std::vector<double> times;
+  std::vector<double> durations;
+};
+
+inline VideoFrames video_frames(const std::filesystem::path &path) {
+  VideoFrames frames;
+  const auto first_video = [](const AVFormatContext *fc) {
+    for (unsigned i = 0; i < fc->nb_streams; ++i) {
+      const AVStream *st = fc->streams[i];
+      if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
+          !(st->disposition & AV_DISPOSITION_ATTACHED_PIC))
+        return static_cast<int>(i);
+    }
+    return -1;
+  };
+  decode_stream(path, "video", first_video, [&](const AVFrame &frame, const AVStream &st) {
+    const double tb = av_q2d(st.time_base);
+    const int64_t ts = frame.best_effort_timestamp;
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(57, 30, 100)
+    const int64_t duration = frame.duration;
+#else
+    const int64_t duration = frame.pkt_duration;
+#endif
+    frames.times.push_back(ts == AV_NOPTS_VALUE ? NAN : ts * tb);
+    frames.durations.push_back(duration > 0 ? duration * tb : NAN);
+    return true;
+  });
   return frames;
 }
 
@@ -198,71 +214,38 @@ struct Audio {
 // start left out as the demuxer marks them.
 inline Audio decode_audio(const std::filesystem::path &path) {
   Audio audio;
-  AVFormatContext *fc = nullptr;
-  if (avformat_open_input(&fc, path.c_str(), nullptr, nullptr) < 0) {
-    ADD_FAILURE() << "cannot open " << path;
-    return audio;
-  }
-  avformat_find_stream_info(fc, nullptr);
-  const int index = av_find_best_stream(fc, AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
-  if (index < 0) {
-    avformat_close_input(&fc);
-    ADD_FAILURE() << "no audio stream in " << path;
-    return audio;
-  }
-  const AVStream *st = fc->streams[index];
-  const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
-  AVCodecContext *dec = avcodec_alloc_context3(codec);
-  avcodec_parameters_to_context(dec, st->codecpar);
-  dec->pkt_timebase = st->time_base;
-  avcodec_open2(dec, codec, nullptr);
-  audio.rate = dec->sample_rate;
-  AVPacket *pkt = av_packet_alloc();
-  AVFrame *frame = av_frame_alloc();
-  auto take = [&] {
-    while (avcodec_receive_frame(dec, frame) >= 0) {
-      const int ch = frame->ch_layout.nb_channels;
-      const auto fmt = static_cast<AVSampleFormat>(frame->format);
-      for (int i = 0; i < frame->nb_samples; ++i) {
-        float sum = 0;
-        for (int c = 0; c < ch; ++c) {
-          switch (fmt) {
-            case AV_SAMPLE_FMT_FLTP:
-              sum += reinterpret_cast<const float *>(frame->extended_data[c])[i];
-              break;
-            case AV_SAMPLE_FMT_FLT:
-              sum += reinterpret_cast<const float *>(frame->extended_data[0])[i * ch + c];
-              break;
-            case AV_SAMPLE_FMT_S16P:
-              sum += reinterpret_cast<const int16_t *>(frame->extended_data[c])[i] / 32768.0f;
-              break;
-            case AV_SAMPLE_FMT_S16:
-              sum +=
-                  reinterpret_cast<const int16_t *>(frame->extended_data[0])[i * ch + c] / 32768.0f;
-              break;
-            default:
-              ADD_FAILURE() << "sample format " << fmt << " not handled";
-              return;
-          }
-        }
-        audio.samples.push_back(sum / ch);
-      }
-      av_frame_unref(frame);
-    }
+  const auto best_audio = [](AVFormatContext *fc) {
+    return av_find_best_stream(fc, AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
   };
-  while (av_read_frame(fc, pkt) >= 0) {
-    if (pkt->stream_index == index) {
-      avcodec_send_packet(dec, pkt);
-      take();
+  decode_stream(path, "audio", best_audio, [&](const AVFrame &frame, const AVStream &) {
+    audio.rate = frame.sample_rate;
+    const int ch = frame.ch_layout.nb_channels;
+    const auto fmt = static_cast<AVSampleFormat>(frame.format);
+    for (int i = 0; i < frame.nb_samples; ++i) {
+      float sum = 0;
+      for (int c = 0; c < ch; ++c) {
+        switch (fmt) {
+          case AV_SAMPLE_FMT_FLTP:
+            sum += reinterpret_cast<const float *>(frame.extended_data[c])[i];
+            break;
+          case AV_SAMPLE_FMT_FLT:
+            sum += reinterpret_cast<const float *>(frame.extended_data[0])[i * ch + c];
+            break;
+          case AV_SAMPLE_FMT_S16P:
+            sum += reinterpret_cast<const int16_t *>(frame.extended_data[c])[i] / 32768.0f;
+            break;
+          case AV_SAMPLE_FMT_S16:
+            sum += reinterpret_cast<const int16_t *>(frame.extended_data[0])[i * ch + c] / 32768.0f;
+            break;
+          default:
+            ADD_FAILURE() << "sample format " << fmt << " not handled";
+            return false;
+        }
+      }
+      audio.samples.push_back(sum / ch);
     }
-    av_packet_unref(pkt);
-  }
-  avcodec_send_packet(dec, nullptr);
-  take();
-  av_frame_free(&frame);
-  av_packet_free(&pkt);
-  avcodec_free_context(&dec);
-  avformat_close_input(&fc);
+    return true;
+  });
   return audio;
 }
 
