@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <chrono>
+#include <filesystem>
+#include <iterator>
 #include <thread>
 #include <vector>
 
@@ -289,6 +292,35 @@ TEST(SharedModel, TwoSessionsOnTwoThreadsEqualRunningThemInTurn) {
   EXPECT_EQ(together_a, alone_a);
   EXPECT_EQ(together_b, alone_b);
   EXPECT_NE(alone_a, alone_b);
+}
+
+int threads_in_process() {
+  return static_cast<int>(std::distance(std::filesystem::directory_iterator("/proc/self/task"),
+                                        std::filesystem::directory_iterator()));
+}
+
+// The warm-up computes on a thread of its own: the caller (an element's application thread)
+// keeps no OpenMP team from it, which would make libgomp put every team's threads to sleep
+// between parallel regions and slow the streaming thread's frames.
+TEST(WarmUp, LeavesNoComputeThreadsOnTheCaller) {
+  auto model = tiny();
+  VideoParams p = pan_params(CameraMotion::kPanRight, 3.0, 1);
+  RunControl control;
+  control.threads = 2;
+  int before = 0, after = 0;
+  FrameEstimate e;
+  std::thread caller([&] {  // a thread that has never run a parallel region
+    before = threads_in_process();
+    e = warm_up(model, p, control);
+    // The warm-up thread's team winds down after it is joined: wait for it (a bound, not
+    // a timing: a team kept by the caller never goes).
+    for (int i = 0; i < 100 && (after = threads_in_process()) != before; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  });
+  caller.join();
+  EXPECT_EQ(after, before);
+  EXPECT_GT(e.step_seconds, 0.0);
+  EXPECT_GT(e.frame_seconds, e.step_seconds);
 }
 
 }  // namespace
