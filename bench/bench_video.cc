@@ -2,18 +2,25 @@
 // modes — independent frames (no cross-frame attention, no token reuse), cross-frame
 // attention only, and the full method (cross-frame attention + boundary re-masking) — with
 // frames per second and the consistency metrics of amused.h for each. Writes a contact
-// sheet (PNG) and a per-frame plot of the shared-region error (SVG). Prints figures; never
-// passes or fails.
+// sheet (PNG) and a per-frame plot of the shared-region error (SVG). The full method runs
+// at each of --speeds and each of --min-steps (the fewest steps a partial frame takes).
+// --restyle DIR restyles the PNG frames in DIR instead, every frame from scratch beside
+// regenerating only changed tokens. --profile adds where the full method's time goes.
+// Prints figures; never passes or fails.
 //
-//   amused-bench-video [--model DIR | --config DIR] [--frames 48] [--speed 2]
-//                      [--prompt TEXT] [--seed N] [--guidance G] [--precision fp32|bf16|int8]
-//                      [--out DIR]
+//   amused-bench-video [--model DIR | --config DIR] [--frames 48] [--speeds 2[,4,...]]
+//                      [--min-steps 3[,1,...]] [--prompt TEXT] [--seed N] [--guidance G]
+//                      [--precision fp32|bf16|int8] [--threads N] [--profile] [--out DIR]
+//   amused-bench-video --restyle DIR [--model DIR] [--prompt TEXT] [--strength 0.6] ...
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,6 +28,8 @@
 #include "amused_build_config.h"
 #include "lab/amused_lab.h"
 #include "media/image_io.h"
+#include "util/profiler.h"
+#include "util/thread_scope.h"
 
 namespace {
 
@@ -40,6 +49,7 @@ constexpr Mode kModes[] = {
 };
 
 struct ModeResult {
+  std::string label;
   std::vector<Frame> frames;
   std::vector<double> shared_error;  // per frame (from the second)
   double seconds = 0;
@@ -47,7 +57,29 @@ struct ModeResult {
   int token_pairs = 0;
   double seam_ratio = 0;
   int seam_frames = 0;
+  double regenerated = 0;  // fraction of the tokens, mean over frames after the first
+  std::vector<Profiler::Entry> profile;
 };
+
+std::vector<double> split_numbers(const std::string &list) {
+  std::vector<double> out;
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');) out.push_back(std::stod(item));
+  return out;
+}
+
+void print_profile(const ModeResult &r) {
+  double total = 0;
+  for (const auto &e : r.profile) total += e.seconds;
+  std::printf(
+      "\n| %s, by part (frames after the first) | seconds per frame | share |\n"
+      "|---|---|---|\n",
+      r.label.c_str());
+  const double frames = static_cast<double>(r.frames.size() - 1);
+  for (const auto &e : r.profile)
+    std::printf("| %s | %.4f | %.1f%% |\n", e.name.c_str(), e.seconds / frames,
+                100.0 * e.seconds / total);
+}
 
 std::shared_ptr<const Model> random_model(const fs::path &config, Precision precision) {
   using checkpoint::JsonConfig;
@@ -66,19 +98,27 @@ std::shared_ptr<const Model> random_model(const fs::path &config, Precision prec
 }
 
 ModeResult run(const std::shared_ptr<const Model> &model, const Mode &mode, VideoParams p,
-               int frames) {
+               int frames, const std::string &label, bool profile) {
   p.consistency.cross_frame_attention = mode.cfa;
   p.consistency.reuse_tokens = mode.reuse;
   const int scale = describe(*model).vae_scale_factor;
   ModeResult r;
+  r.label = label;
   VideoSession session(model);
+  std::optional<Profiler> profiler;
+  if (profile) profiler.emplace();
   const auto start = std::chrono::steady_clock::now();
   for (int k = 0; k < frames; ++k) {
     r.frames.push_back(session.generate_next(p));
-    std::fprintf(stderr, "\r%s: frame %d/%d", mode.name, k + 1, frames);
+    if (k == 0 && profiler) profiler->reset();  // the profile is of the frames after the first
+    if (k > 0)
+      r.regenerated += static_cast<double>(r.frames.back().stats.tokens_regenerated) /
+                       r.frames.back().stats.tokens_total / (frames - 1);
+    std::fprintf(stderr, "\r%s: frame %d/%d", label.c_str(), k + 1, frames);
   }
   std::fprintf(stderr, "\n");
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (profiler) r.profile = profiler->entries();
   for (int k = 1; k < frames; ++k) {
     const Frame &a = r.frames[k - 1], &b = r.frames[k];
     const int dx = static_cast<int>(b.stats.camera_x - a.stats.camera_x);
@@ -164,19 +204,75 @@ void write_plot(const fs::path &file, const std::vector<ModeResult> &results) {
     for (size_t i = 0; i < results[r].shared_error.size(); ++i)
       svg << x_of(i) << "," << y_of(results[r].shared_error[i]) << " ";
     svg << "'/>\n<text x='" << left + 10 << "' y='" << top + 14 + 14 * r << "' fill='"
-        << colours[r % 4] << "'>" << kModes[r].name << "</text>\n";
+        << colours[r % 4] << "'>" << results[r].label << "</text>\n";
   }
   svg << "</svg>\n";
 }
 
 }  // namespace
 
+// Mean absolute change (0..255) between consecutive outputs where the source stayed still
+// (every channel of the source pixel within 2/255 of the previous frame's): flicker.
+double still_region_flicker(const std::vector<Image> &sources, const std::vector<Frame> &frames) {
+  double sum = 0;
+  size_t count = 0;
+  for (size_t k = 1; k < frames.size(); ++k) {
+    const auto &a = sources[k - 1].pixels, &b = sources[k].pixels;
+    const auto &x = frames[k - 1].image.pixels, &y = frames[k].image.pixels;
+    for (size_t i = 0; i + 2 < a.size(); i += 3) {
+      bool still = true;
+      for (int c = 0; c < 3; ++c) still = still && std::abs(int(a[i + c]) - int(b[i + c])) <= 2;
+      if (!still) continue;
+      for (int c = 0; c < 3; ++c) sum += std::abs(int(x[i + c]) - int(y[i + c]));
+      count += 3;
+    }
+  }
+  return count ? sum / count : 0;
+}
+
+ModeResult restyle(const std::shared_ptr<const Model> &model, const std::vector<Image> &sources,
+                   StylizeParams p, bool reuse, const std::string &label, bool profile) {
+  p.consistency.reuse_tokens = reuse;
+  ModeResult r;
+  r.label = label;
+  VideoSession session(model);
+  std::optional<Profiler> profiler;
+  if (profile) profiler.emplace();
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t k = 0; k < sources.size(); ++k) {
+    r.frames.push_back(session.stylize_next(sources[k], p));
+    if (k == 0 && profiler) profiler->reset();  // the profile is of the frames after the first
+    if (k > 0)
+      r.regenerated += static_cast<double>(r.frames.back().stats.tokens_regenerated) /
+                       r.frames.back().stats.tokens_total / (sources.size() - 1);
+    std::fprintf(stderr, "\r%s: frame %zu/%zu", label.c_str(), k + 1, sources.size());
+  }
+  std::fprintf(stderr, "\n");
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (profiler) r.profile = profiler->entries();
+  return r;
+}
+
+std::vector<Image> read_frames(const fs::path &dir, int limit) {
+  std::vector<fs::path> files;
+  for (const auto &entry : fs::directory_iterator(dir))
+    if (entry.path().extension() == ".png") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  if (limit > 0 && files.size() > static_cast<size_t>(limit)) files.resize(limit);
+  if (files.empty()) throw Error("no PNG frames in " + dir.string());
+  std::vector<Image> frames;
+  for (const auto &f : files) frames.push_back(media::read_image(f));
+  return frames;
+}
+
 int main(int argc, char **argv) {
-  std::string model_dir, config,
+  std::string model_dir, config, restyle_dir,
       prompt = "a large red car at the left on a road under a sunset sky with mountains";
   std::string out = "", precision = "fp32";
-  int frames = 48;
-  double speed = 2;
+  int frames = 48, threads = 0;
+  bool frames_given = false, prompt_given = false, profile = false;
+  std::vector<double> speeds{2}, min_steps{3};
+  double strength = 0.6;
   std::optional<double> guidance;  // unset: the model's recommended scale
   uint64_t seed = 7;
   for (int i = 1; i < argc; ++i) {
@@ -192,18 +288,28 @@ int main(int argc, char **argv) {
       model_dir = next();
     else if (a == "--config")
       config = next();
+    else if (a == "--restyle")
+      restyle_dir = next();
     else if (a == "--frames")
-      frames = std::stoi(next());
-    else if (a == "--speed")
-      speed = std::stod(next());
+      frames = std::stoi(next()), frames_given = true;
+    else if (a == "--speed" || a == "--speeds")
+      speeds = split_numbers(next());
+    else if (a == "--min-steps")
+      min_steps = split_numbers(next());
+    else if (a == "--strength")
+      strength = std::stod(next());
     else if (a == "--prompt")
-      prompt = next();
+      prompt = next(), prompt_given = true;
     else if (a == "--guidance")
       guidance = std::stod(next());
     else if (a == "--seed")
       seed = std::stoull(next());
     else if (a == "--precision")
       precision = next();
+    else if (a == "--threads")
+      threads = std::stoi(next());
+    else if (a == "--profile")
+      profile = true;
     else if (a == "--out")
       out = next();
     else {
@@ -212,6 +318,9 @@ int main(int argc, char **argv) {
     }
   }
   try {
+    RuntimeOptions runtime;
+    runtime.threads = threads;
+    configure_runtime(runtime);
     const Precision prec = parse_precision(precision);  // fp32, bf16 or int8
     std::shared_ptr<const Model> model;
     std::string what;
@@ -224,35 +333,85 @@ int main(int argc, char **argv) {
       model = load_model(model_dir.empty() ? default_model_dir() : fs::path(model_dir), o);
       what = model_dir.empty() ? "default model" : model_dir;
     }
+    const ModelInfo info = describe(*model);
+    ThreadScope thread_scope(threads);
+    const int thread_count = at::get_num_threads();
+
+    if (!restyle_dir.empty()) {
+      const std::vector<Image> sources = read_frames(restyle_dir, frames_given ? frames : 0);
+      StylizeParams p;
+      p.generate.prompt = prompt_given ? prompt : "a watercolor painting";
+      p.generate.seed = seed;
+      p.generate.guidance_scale = guidance;
+      p.strength = strength;
+      std::vector<ModeResult> results;
+      results.push_back(restyle(model, sources, p, false, "every frame from scratch", false));
+      results.push_back(restyle(model, sources, p, true, "changed tokens only", profile));
+      std::printf(
+          "%s restyling %s: %zu frames of %dx%d, strength %g, guidance %g, %s, %d threads\n\n",
+          what.c_str(), restyle_dir.c_str(), sources.size(), sources[0].width, sources[0].height,
+          strength, guidance.value_or(info.default_guidance_scale), precision.c_str(),
+          thread_count);
+      std::printf(
+          "| mode | frames/s | speed-up | tokens regenerated | still-region flicker (0..255) |\n");
+      std::printf("|---|---|---|---|---|\n");
+      const double base_fps = sources.size() / results[0].seconds;
+      for (const auto &r : results) {
+        const double fps = sources.size() / r.seconds;
+        std::printf("| %s | %.3f | %.1fx | %.1f%% | %.2f |\n", r.label.c_str(), fps, fps / base_fps,
+                    100.0 * r.regenerated, still_region_flicker(sources, r.frames));
+      }
+      if (profile) print_profile(results.back());
+      return 0;
+    }
+
     VideoParams p;
     p.generate.prompt = prompt;
     p.generate.seed = seed;
     p.generate.guidance_scale = guidance;
-    const ModelInfo info = describe(*model);
     p.camera_motion = CameraMotion::kPanRight;
-    p.motion_speed = speed;
+    p.motion_speed = speeds.front();
     std::vector<ModeResult> results;
-    for (const Mode &m : kModes) results.push_back(run(model, m, p, frames));
+    for (const Mode &m : kModes) {
+      if (!m.reuse) {
+        results.push_back(run(model, m, p, frames, m.name, false));
+        continue;
+      }
+      for (double speed : speeds)
+        for (double steps : min_steps) {
+          VideoParams q = p;
+          q.motion_speed = speed;
+          q.min_steps = static_cast<int>(steps);
+          char label[160];
+          std::snprintf(label, sizeof label, "%s, %g px/frame%s", m.name, speed,
+                        min_steps.size() > 1 || steps != 3
+                            ? (", at least " + std::to_string(q.min_steps) + " steps").c_str()
+                            : "");
+          results.push_back(run(model, m, q, frames, label, profile));
+        }
+    }
 
-    std::printf("%s, %dx%d, %d frames, pan-right %.2f px/frame, guidance %g, %s, %d threads\n\n",
-                what.c_str(), info.native_width, info.native_height, frames, speed,
-                guidance.value_or(info.default_guidance_scale), precision.c_str(),
-                at::get_num_threads());
+    std::printf("%s, %dx%d (%d px a token), %d frames, pan-right, guidance %g, %s, %d threads\n\n",
+                what.c_str(), info.native_width, info.native_height, info.vae_scale_factor, frames,
+                guidance.value_or(info.default_guidance_scale), precision.c_str(), thread_count);
     std::printf(
-        "| mode | frames/s | speed-up | shared-region error (0..255) | shared tokens changed | "
-        "seam step ratio |\n");
-    std::printf("|---|---|---|---|---|---|\n");
+        "| mode | frames/s | speed-up | tokens regenerated | shared-region error (0..255) | "
+        "shared tokens changed | seam step ratio |\n");
+    std::printf("|---|---|---|---|---|---|---|\n");
     const double base_fps = frames / results[0].seconds;
     const double base_err = mean(results[0].shared_error);
-    for (size_t i = 0; i < results.size(); ++i) {
-      const auto &r = results[i];
+    for (const auto &r : results) {
       const double fps = frames / r.seconds, err = mean(r.shared_error);
       char seam[32] = "-";
       if (r.seam_frames) std::snprintf(seam, sizeof seam, "%.2f", r.seam_ratio / r.seam_frames);
-      std::printf("| %s | %.3f | %.1fx | %.2f (%.0fx lower) | %.1f%% | %s |\n", kModes[i].name, fps,
-                  fps / base_fps, err, err > 0 ? base_err / err : 0.0,
+      std::printf("| %s | %.3f | %.1fx | %.1f%% | %.2f (%.0fx lower) | %.1f%% | %s |\n",
+                  r.label.c_str(), fps, fps / base_fps, 100.0 * r.regenerated, err,
+                  err > 0 ? base_err / err : 0.0,
                   r.token_pairs ? 100.0 * r.token_change / r.token_pairs : 0.0, seam);
     }
+    if (profile)
+      for (const auto &r : results)
+        if (!r.profile.empty()) print_profile(r);
     if (!out.empty()) {
       fs::create_directories(out);
       write_contact_sheet(fs::path(out) / "video-modes.png", results, 6);

@@ -1,5 +1,7 @@
 #include "video/anchor_cache.h"
 
+#include <torch/torch.h>
+
 namespace amused::video {
 
 namespace {
@@ -14,6 +16,21 @@ nn::KeyValue match_batch(const nn::KeyValue &kv, int64_t batch) {
 }
 
 }  // namespace
+
+LayerKeyValues concatenate_tokens(std::vector<LayerKeyValues> windows) {
+  if (windows.empty()) return {};
+  if (windows.size() == 1) return std::move(windows.front());
+  LayerKeyValues joined(windows.front().size());
+  for (size_t layer = 0; layer < joined.size(); ++layer) {
+    std::vector<torch::Tensor> keys, values;
+    for (const auto &w : windows) {
+      keys.push_back(w[layer].key);
+      values.push_back(w[layer].value);
+    }
+    joined[layer] = {torch::cat(keys, 2), torch::cat(values, 2)};
+  }
+  return joined;
+}
 
 void AnchorCache::clear() { *this = AnchorCache(); }
 

@@ -15,6 +15,10 @@ namespace amused::video {
 
 using LayerKeyValues = std::vector<nn::KeyValue>;  // one per transformer layer
 
+// The keys/values of one frame computed window by window, as one set: each layer's
+// windows joined along the token axis (attention does not depend on the tokens' order).
+LayerKeyValues concatenate_tokens(std::vector<LayerKeyValues> windows);
+
 class AnchorCache {
  public:
   void clear();

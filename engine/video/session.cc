@@ -113,13 +113,11 @@ struct VideoSession::State {
     return pipeline::decode_tokens(m(), tokens, &norms);
   }
 
-  // The window a partial frame's transformer runs on: the band and its context, or none
-  // when that would be most of the grid anyway.
-  std::optional<video::TokenWindow> transformer_window(const torch::Tensor &band) const {
+  // The windows a partial frame's transformer runs on: each group of re-masked tokens and
+  // its context, or none (the whole grid) when they would cover most of it anyway.
+  std::vector<video::TokenWindow> transformer_windows(const torch::Tensor &band) const {
     const int64_t align = m().transformer()->config().downsample ? 2 : 1;
-    const auto window = video::window_around(band, kContextTokens, align);
-    if (!video::worth_windowing(window, band.size(1), band.size(2))) return std::nullopt;
-    return window;
+    return video::windows_around(band, kContextTokens, align);
   }
 
   // `tokens` decoded where `band` changed and `previous` kept elsewhere (the seam blended
@@ -127,25 +125,24 @@ struct VideoSession::State {
   torch::Tensor decode_band(const torch::Tensor &tokens, const torch::Tensor &band,
                             const torch::Tensor &previous) {
     const int64_t scale = m().vae_scale_factor();
-    const auto window = video::window_around(band, 1 + kDecoderHalo);
+    const auto windows = video::windows_around(band, 1 + kDecoderHalo);
     torch::Tensor fresh;
-    if (video::worth_windowing(window, band.size(1), band.size(2))) {
-      fresh =
-          video::paste(previous.clone(), decode(video::crop(tokens, window), true), window, scale);
-    } else {
+    if (windows.empty()) {
       fresh = decode(tokens, true);
+    } else {
+      fresh = previous.clone();
+      for (const auto &window : windows)
+        video::paste(fresh, decode(video::crop(tokens, window), true), window, scale);
     }
     return video::blend_region(previous, fresh, band, scale);
   }
 
-  // Samples the cells of `latents` [1,h,w] that hold the mask token, inside `window` only
-  // when one is given.
-  torch::Tensor sample(const GenerateParams &g, torch::Tensor latents, int steps, bool partial,
-                       CrossFrameAttention cfa, int64_t width_px, int64_t height_px,
+  // Samples the cells of `latents` [1,h,w] that hold the mask token: on the whole grid, or
+  // window by window when windows are given (one random stream for the frame, in order).
+  torch::Tensor sample(const GenerateParams &g, const torch::Tensor &latents, int steps,
+                       bool partial, CrossFrameAttention cfa, int64_t width_px, int64_t height_px,
                        const RunControl &control, FrameStats &stats,
-                       const std::optional<video::TokenWindow> &window = std::nullopt) {
-    const torch::Tensor all = latents;
-    if (window) latents = video::crop(latents, *window);
+                       const std::vector<video::TokenWindow> &windows = {}) {
     auto cond = pipeline::make_conditioning(m(), g, 1, width_px, height_px, &text_cache);
     sampling::AmusedScheduler scheduler(m().scheduler_config());
     if (partial) scheduler.set_masking_schedule(sampling::MaskSchedule::kLinear);
@@ -153,25 +150,36 @@ struct VideoSession::State {
     auto generator = pipeline::make_generator(g.seed + static_cast<uint64_t>(index));
 
     std::vector<video::LayerKeyValues> extra;
-    transformer::SelfAttentionHooks hooks;
-    video::LayerKeyValues record;
-    if (cfa != CrossFrameAttention::kNone) {
-      hooks.record = &record;
-      if (anchors.has_anchor()) {
-        extra = anchors.extras(cfa, cond.cfg ? 2 : 1);
-        hooks.extra = &extra;
+    if (cfa != CrossFrameAttention::kNone && anchors.has_anchor())
+      extra = anchors.extras(cfa, cond.cfg ? 2 : 1);
+    std::vector<video::LayerKeyValues> records;
+    auto run = [&](const torch::Tensor &cells) {
+      transformer::SelfAttentionHooks hooks;
+      video::LayerKeyValues record;
+      if (cfa != CrossFrameAttention::kNone) {
+        hooks.record = &record;
+        if (!extra.empty()) hooks.extra = &extra;
       }
+      pipeline::LoopOptions options;
+      options.hooks = &hooks;
+      if (partial) {
+        auto masked = (cells == mask_id()).sum();
+        options.starting_mask_ratio = masked / static_cast<double>(cells.numel());
+      }
+      auto result = pipeline::run_steps(m(), cond, cells, scheduler, generator, control, options);
+      records.push_back(std::move(record));
+      return result;
+    };
+    torch::Tensor result;
+    if (windows.empty()) {
+      result = run(latents);
+    } else {
+      result = latents.clone();
+      for (const auto &window : windows)
+        video::paste(result, run(video::crop(latents, window)), window);
     }
-    pipeline::LoopOptions options;
-    options.hooks = &hooks;
-    if (partial) {
-      auto masked = (latents == mask_id()).sum();
-      options.starting_mask_ratio = masked / static_cast<double>(latents.numel());
-    }
-    auto result = pipeline::run_steps(m(), cond, latents, scheduler, generator, control, options);
     stats.steps_run += steps;
-    anchors.remember(std::move(record));
-    if (window) return video::paste(all.clone(), result, *window);
+    anchors.remember(video::concatenate_tokens(std::move(records)));
     return result;
   }
 
@@ -256,7 +264,7 @@ Frame VideoSession::State::generate(const VideoParams &params, const RunControl 
     if (plan.count > 0) {
       auto latents = s.canvas.masked_fill(plan.mask, mask_id());
       s.canvas = sample(g, latents, plan.steps, true, c.cross_frame_attention, canvas_w, canvas_h,
-                        control, stats, transformer_window(plan.mask));
+                        control, stats, transformer_windows(plan.mask));
       // Kept tokens keep their pixels: only the regenerated band (blended over one more
       // token) takes the new decode, so the background does not shimmer with the decoder's
       // wide receptive field.
@@ -344,8 +352,9 @@ Frame VideoSession::State::restyle(const Image &source, const StylizeParams &par
       full_frame ? src_tokens : torch::where(plan.region, src_tokens, restyled->previous_tokens);
   if (plan.count > 0) {
     auto latents = tokens.masked_fill(plan.mask, mask_id());
-    tokens = sample(g, latents, plan.steps, true, c.cross_frame_attention, work.width, work.height,
-                    control, stats, full_frame ? std::nullopt : transformer_window(plan.mask));
+    tokens = sample(
+        g, latents, plan.steps, true, c.cross_frame_attention, work.width, work.height, control,
+        stats, full_frame ? std::vector<video::TokenWindow>() : transformer_windows(plan.mask));
   }
   stats.tokens_regenerated = static_cast<int>(plan.count);
   stats.tokens_total = static_cast<int>(tokens.numel());

@@ -7,6 +7,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace amused::video {
 
@@ -24,8 +25,14 @@ struct TokenWindow {
 // 2) and its size a multiple of `align` where the grid allows. Empty when the mask is.
 TokenWindow window_around(const torch::Tensor &mask, int64_t margin, int64_t align = 1);
 
-// The window covers most of the grid: computing the whole grid costs about the same.
-bool worth_windowing(const TokenWindow &window, int64_t rows, int64_t cols);
+// Windows around each group of masked cells, so that changes far apart (a ball and a
+// hand at opposite sides of the frame) do not make one window as large as the frame.
+// Each covers its cells and `margin` tokens around them, aligned as window_around does;
+// windows never overlap, and two are merged whenever one window around both has no more
+// cells than the two apart. Empty when the mask is, or when the windows together cover
+// most of the grid (computing the whole grid then costs about the same).
+std::vector<TokenWindow> windows_around(const torch::Tensor &mask, int64_t margin,
+                                        int64_t align = 1);
 
 // The part of `grid` [1,h,w] (or [B,C,h,w] pixels with `scale` pixels per token) inside it.
 torch::Tensor crop(const torch::Tensor &grid, const TokenWindow &window, int64_t scale = 1);

@@ -230,6 +230,45 @@ TEST(VideoStylize, OnlyChangedRegionIsRegenerated) {
   EXPECT_TRUE(testing::identical(b, a));
 }
 
+// Changes at opposite corners are sampled in two windows (video/window.h): exactly the two
+// changed tokens are regenerated, every other token is kept, and pixels away from them are
+// the previous frame's, bit for bit.
+TEST(VideoStylize, FarApartChangesKeepEverythingElse) {
+  VideoSession session(tiny());
+  StylizeParams p;
+  p.generate.prompt = "an oil painting";
+  p.strength = 1.0;
+  p.consistency.remask_boundary = 0;
+  auto src = noise_image(32, 32, 5);
+  auto first = session.stylize_next(src, p);
+  auto changed = src;
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 4; ++x)
+      for (int c = 0; c < 3; ++c) {
+        changed.pixels[(y * 32 + x) * 3 + c] ^= 0x80;              // token (0, 0)
+        changed.pixels[((28 + y) * 32 + 28 + x) * 3 + c] ^= 0x80;  // token (7, 7)
+      }
+  auto second = session.stylize_next(changed, p);
+  EXPECT_EQ(second.stats.tokens_regenerated, 2);
+  EXPECT_FALSE(second.stats.keyframe);
+  auto a = grid(first.tokens), b = grid(second.tokens);
+  a[0][0] = b[0][0];
+  a[7][7] = b[7][7];
+  EXPECT_TRUE(testing::identical(b, a));
+  // Top-right and bottom-left quarters: more than the seam's token away from both changes.
+  auto pixels = [](const Image &img) {
+    return torch::from_blob(const_cast<uint8_t *>(img.pixels.data()), {32, 32, 3}, torch::kUInt8);
+  };
+  using torch::indexing::Slice;
+  const auto before = pixels(first.image), after = pixels(second.image);
+  EXPECT_TRUE(before.index({Slice(0, 16), Slice(16, 32)})
+                  .equal(after.index({Slice(0, 16), Slice(16, 32)})));
+  EXPECT_TRUE(before.index({Slice(16, 32), Slice(0, 16)})
+                  .equal(after.index({Slice(16, 32), Slice(0, 16)})));
+  EXPECT_FALSE(
+      before.index({Slice(0, 4), Slice(0, 4)}).equal(after.index({Slice(0, 4), Slice(0, 4)})));
+}
+
 TEST(VideoStylize, SceneCutStartsANewAnchor) {
   VideoSession session(tiny());
   StylizeParams p;

@@ -1,5 +1,6 @@
 // The named parts of the video method, without a model: the camera's arithmetic and the
 // re-mask plan.
+#include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -171,10 +172,67 @@ TEST(Window, BandAndItsContextAlignedForHalvingModels) {
   EXPECT_TRUE(window_around(torch::zeros({1, 4, 4}, torch::kBool), 2).empty());
 }
 
-TEST(Window, OnlyWorthItWhenItSavesAThirdOrMore) {
-  EXPECT_TRUE(worth_windowing({0, 18, 14, 18}, 18, 18));
-  EXPECT_FALSE(worth_windowing({0, 18, 2, 18}, 18, 18));
-  EXPECT_FALSE(worth_windowing({}, 18, 18));
+// Every masked cell lies in exactly one window with `margin` tokens of context on each
+// side (where the grid has them), windows are aligned and never overlap.
+void expect_windows_cover(const torch::Tensor &mask, const std::vector<TokenWindow> &windows,
+                          int64_t margin, int64_t align) {
+  const int64_t h = mask.size(1), w = mask.size(2);
+  for (const auto &win : windows) {
+    EXPECT_EQ(win.top % align, 0);
+    EXPECT_EQ(win.left % align, 0);
+    for (const auto &other : windows)
+      if (&other != &win)
+        EXPECT_FALSE(win.top < other.bottom && other.top < win.bottom && win.left < other.right &&
+                     other.left < win.right);
+  }
+  auto cellsm = mask.nonzero();
+  for (int64_t i = 0; i < cellsm.size(0); ++i) {
+    const int64_t y = cellsm[i][1].item<int64_t>(), x = cellsm[i][2].item<int64_t>();
+    int inside = 0;
+    for (const auto &win : windows)
+      if (win.top <= std::max<int64_t>(0, y - margin) &&
+          std::min(h, y + margin + 1) <= win.bottom &&
+          win.left <= std::max<int64_t>(0, x - margin) && std::min(w, x + margin + 1) <= win.right)
+        ++inside;
+    EXPECT_EQ(inside, 1) << "cell " << y << "," << x;
+  }
+}
+
+TEST(Windows, ChangesFarApartGetAWindowEach) {
+  auto mask = cells(28, 36, {{2, 3}, {3, 3}, {24, 30}});
+  const auto windows = windows_around(mask, 2, 2);
+  ASSERT_EQ(windows.size(), 2u);
+  expect_windows_cover(mask, windows, 2, 2);
+  int64_t covered = 0;
+  for (const auto &win : windows) covered += win.cells();
+  EXPECT_LE(covered, 2 * 8 * 8);  // two small windows, not one across the frame
+}
+
+TEST(Windows, ChangesCloseTogetherShareOne) {
+  auto mask = cells(28, 36, {{10, 10}, {10, 14}});  // their contexts overlap
+  const auto windows = windows_around(mask, 2, 1);
+  ASSERT_EQ(windows.size(), 1u);
+  EXPECT_EQ(windows[0].cells(), 5 * 9);
+  expect_windows_cover(mask, windows, 2, 1);
+}
+
+TEST(Windows, RandomMasksAreCoveredWithoutOverlap) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
+  for (int k = 0; k < 20; ++k) {
+    auto mask = torch::rand({1, 28, 36}, gen) < 0.01 * (1 + k % 4);
+    const auto windows = windows_around(mask, 2, 2);
+    if (!windows.empty()) expect_windows_cover(mask, windows, 2, 2);
+  }
+}
+
+TEST(Windows, NoneWhenTheyWouldCoverMostOfTheGrid) {
+  EXPECT_TRUE(windows_around(torch::zeros({1, 18, 18}, torch::kBool), 2).empty());
+  EXPECT_TRUE(windows_around(torch::ones({1, 18, 18}, torch::kBool), 2).empty());
+  auto band = torch::zeros({1, 18, 18}, torch::kBool);
+  band.index_put_({0, torch::indexing::Slice(), torch::indexing::Slice(16, 18)}, true);
+  ASSERT_EQ(windows_around(band, 2).size(), 1u);  // 4 of 18 columns
+  band.index_put_({0, torch::indexing::Slice(), torch::indexing::Slice(4, 18)}, true);
+  EXPECT_TRUE(windows_around(band, 2).empty());  // 16 of 18 columns
 }
 
 TEST(Window, CropAndPasteRoundTripOnTokensAndPixels) {
