@@ -5,12 +5,14 @@
 // sheet (PNG) and a per-frame plot of the shared-region error (SVG). The full method runs
 // at each of --speeds and each of --min-steps (the fewest steps a partial frame takes).
 // --restyle DIR restyles the PNG frames in DIR instead, every frame from scratch beside
-// regenerating only changed tokens. --profile adds where the full method's time goes.
+// regenerating only changed tokens. --profile adds where the full method's time goes;
+// --full-only leaves out the two baselines (speed-ups are then against the first row).
 // Prints figures; never passes or fails.
 //
 //   amused-bench-video [--model DIR | --config DIR] [--frames 48] [--speeds 2[,4,...]]
 //                      [--min-steps 3[,1,...]] [--prompt TEXT] [--seed N] [--guidance G]
-//                      [--precision fp32|bf16|int8] [--threads N] [--profile] [--out DIR]
+//                      [--precision fp32|bf16|int8] [--threads N] [--profile] [--full-only]
+//                      [--out DIR]
 //   amused-bench-video --restyle DIR [--model DIR] [--prompt TEXT] [--strength 0.6] ...
 #include <torch/torch.h>
 
@@ -19,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -97,28 +100,38 @@ std::shared_ptr<const Model> random_model(const fs::path &config, Precision prec
   return model;
 }
 
+// Runs `count` frames of `next` (frame index -> frame), timing them; with `profile`, where
+// the time of the frames after the first goes.
+ModeResult timed_frames(const std::string &label, int count, bool profile,
+                        const std::function<Frame(int)> &next) {
+  ModeResult r;
+  r.label = label;
+  std::optional<Profiler> profiler;
+  if (profile) profiler.emplace();
+  const auto start = std::chrono::steady_clock::now();
+  for (int k = 0; k < count; ++k) {
+    r.frames.push_back(next(k));
+    if (k == 0 && profiler) profiler->reset();
+    const FrameStats &stats = r.frames.back().stats;
+    if (k > 0)
+      r.regenerated +=
+          static_cast<double>(stats.tokens_regenerated) / stats.tokens_total / (count - 1);
+    std::fprintf(stderr, "\r%s: frame %d/%d", label.c_str(), k + 1, count);
+  }
+  std::fprintf(stderr, "\n");
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (profiler) r.profile = profiler->entries();
+  return r;
+}
+
 ModeResult run(const std::shared_ptr<const Model> &model, const Mode &mode, VideoParams p,
                int frames, const std::string &label, bool profile) {
   p.consistency.cross_frame_attention = mode.cfa;
   p.consistency.reuse_tokens = mode.reuse;
   const int scale = describe(*model).vae_scale_factor;
-  ModeResult r;
-  r.label = label;
   VideoSession session(model);
-  std::optional<Profiler> profiler;
-  if (profile) profiler.emplace();
-  const auto start = std::chrono::steady_clock::now();
-  for (int k = 0; k < frames; ++k) {
-    r.frames.push_back(session.generate_next(p));
-    if (k == 0 && profiler) profiler->reset();  // the profile is of the frames after the first
-    if (k > 0)
-      r.regenerated += static_cast<double>(r.frames.back().stats.tokens_regenerated) /
-                       r.frames.back().stats.tokens_total / (frames - 1);
-    std::fprintf(stderr, "\r%s: frame %d/%d", label.c_str(), k + 1, frames);
-  }
-  std::fprintf(stderr, "\n");
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (profiler) r.profile = profiler->entries();
+  ModeResult r =
+      timed_frames(label, frames, profile, [&](int) { return session.generate_next(p); });
   for (int k = 1; k < frames; ++k) {
     const Frame &a = r.frames[k - 1], &b = r.frames[k];
     const int dx = static_cast<int>(b.stats.camera_x - a.stats.camera_x);
@@ -233,24 +246,9 @@ double still_region_flicker(const std::vector<Image> &sources, const std::vector
 ModeResult restyle(const std::shared_ptr<const Model> &model, const std::vector<Image> &sources,
                    StylizeParams p, bool reuse, const std::string &label, bool profile) {
   p.consistency.reuse_tokens = reuse;
-  ModeResult r;
-  r.label = label;
   VideoSession session(model);
-  std::optional<Profiler> profiler;
-  if (profile) profiler.emplace();
-  const auto start = std::chrono::steady_clock::now();
-  for (size_t k = 0; k < sources.size(); ++k) {
-    r.frames.push_back(session.stylize_next(sources[k], p));
-    if (k == 0 && profiler) profiler->reset();  // the profile is of the frames after the first
-    if (k > 0)
-      r.regenerated += static_cast<double>(r.frames.back().stats.tokens_regenerated) /
-                       r.frames.back().stats.tokens_total / (sources.size() - 1);
-    std::fprintf(stderr, "\r%s: frame %zu/%zu", label.c_str(), k + 1, sources.size());
-  }
-  std::fprintf(stderr, "\n");
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (profiler) r.profile = profiler->entries();
-  return r;
+  return timed_frames(label, static_cast<int>(sources.size()), profile,
+                      [&](int k) { return session.stylize_next(sources[k], p); });
 }
 
 std::vector<Image> read_frames(const fs::path &dir, int limit) {
@@ -270,7 +268,7 @@ int main(int argc, char **argv) {
       prompt = "a large red car at the left on a road under a sunset sky with mountains";
   std::string out = "", precision = "fp32";
   int frames = 48, threads = 0;
-  bool frames_given = false, prompt_given = false, profile = false;
+  bool frames_given = false, prompt_given = false, profile = false, full_only = false;
   std::vector<double> speeds{2}, min_steps{3};
   double strength = 0.6;
   std::optional<double> guidance;  // unset: the model's recommended scale
@@ -310,6 +308,8 @@ int main(int argc, char **argv) {
       threads = std::stoi(next());
     else if (a == "--profile")
       profile = true;
+    else if (a == "--full-only")
+      full_only = true;
     else if (a == "--out")
       out = next();
     else {
@@ -374,7 +374,7 @@ int main(int argc, char **argv) {
     std::vector<ModeResult> results;
     for (const Mode &m : kModes) {
       if (!m.reuse) {
-        results.push_back(run(model, m, p, frames, m.name, false));
+        if (!full_only) results.push_back(run(model, m, p, frames, m.name, false));
         continue;
       }
       for (double speed : speeds)

@@ -159,6 +159,30 @@ void get_locked(GstElement *element, const T &field, GValue *value) {
   GST_OBJECT_UNLOCK(element);
 }
 
+// One of an element's own plain properties: its id and the field that holds it.
+template <typename T>
+struct FieldProperty {
+  guint id;
+  T &field;
+};
+template <typename T>
+FieldProperty<T> field_property(guint id, T &field) {
+  return {id, field};
+}
+
+// Sets (under the object lock) the property `prop_id` if it is one of `fields`; FALSE when
+// it is none of them.
+template <typename... T>
+gboolean set_field_property(GstElement *element, guint prop_id, const GValue *value,
+                            FieldProperty<T>... fields) {
+  return ((prop_id == fields.id && (set_locked(element, fields.field, value), true)) || ...);
+}
+template <typename... T>
+gboolean get_field_property(GstElement *element, guint prop_id, GValue *value,
+                            FieldProperty<T>... fields) {
+  return ((prop_id == fields.id && (get_locked(element, fields.field, value), true)) || ...);
+}
+
 void install_common_properties(GObjectClass *klass);
 // Handles the common properties (takes the object lock). Returns FALSE for other ids.
 // model/device/precision are refused with a WARNING message while the element is started.

@@ -241,18 +241,14 @@ static void gst_amused_src_set_property(GObject *object, guint prop_id, const GV
                                         GParamSpec *pspec) {
   GstAmusedSrc *self = GST_AMUSED_SRC(object);
   SrcState &st = *self->state;
-  if (set_common_property(GST_ELEMENT(self), st.settings, prop_id, value, pspec)) return;
+  if (set_common_property(GST_ELEMENT(self), st.settings, prop_id, value, pspec) ||
+      set_field_property(GST_ELEMENT(self), prop_id, value,
+                         field_property(PROP_CAMERA_MOTION, st.camera_motion),
+                         field_property(PROP_MOTION_SPEED, st.motion_speed),
+                         field_property(PROP_KEYFRAME_INTERVAL, st.keyframe_interval)))
+    return;
 
   switch (prop_id) {
-    case PROP_CAMERA_MOTION:
-      set_locked(GST_ELEMENT(self), st.camera_motion, value);
-      break;
-    case PROP_MOTION_SPEED:
-      set_locked(GST_ELEMENT(self), st.motion_speed, value);
-      break;
-    case PROP_KEYFRAME_INTERVAL:
-      set_locked(GST_ELEMENT(self), st.keyframe_interval, value);
-      break;
     case PROP_IS_LIVE: {
       GST_OBJECT_LOCK(self);
       const gboolean started = st.settings.started;
@@ -277,18 +273,14 @@ static void gst_amused_src_get_property(GObject *object, guint prop_id, GValue *
                                         GParamSpec *pspec) {
   GstAmusedSrc *self = GST_AMUSED_SRC(object);
   SrcState &st = *self->state;
-  if (get_common_property(GST_ELEMENT(self), st.settings, st.times, prop_id, value)) return;
+  if (get_common_property(GST_ELEMENT(self), st.settings, st.times, prop_id, value) ||
+      get_field_property(GST_ELEMENT(self), prop_id, value,
+                         field_property(PROP_CAMERA_MOTION, st.camera_motion),
+                         field_property(PROP_MOTION_SPEED, st.motion_speed),
+                         field_property(PROP_KEYFRAME_INTERVAL, st.keyframe_interval)))
+    return;
 
   switch (prop_id) {
-    case PROP_CAMERA_MOTION:
-      get_locked(GST_ELEMENT(self), st.camera_motion, value);
-      break;
-    case PROP_MOTION_SPEED:
-      get_locked(GST_ELEMENT(self), st.motion_speed, value);
-      break;
-    case PROP_KEYFRAME_INTERVAL:
-      get_locked(GST_ELEMENT(self), st.keyframe_interval, value);
-      break;
     case PROP_IS_LIVE:
       g_value_set_boolean(value, gst_base_src_is_live(GST_BASE_SRC(self)));
       break;

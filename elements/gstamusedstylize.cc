@@ -230,18 +230,14 @@ static void gst_amused_stylize_set_property(GObject *object, guint prop_id, cons
                                             GParamSpec *pspec) {
   GstAmusedStylize *self = GST_AMUSED_STYLIZE(object);
   StylizeState &st = *self->state;
-  if (set_common_property(GST_ELEMENT(self), st.settings, prop_id, value, pspec)) return;
+  if (set_common_property(GST_ELEMENT(self), st.settings, prop_id, value, pspec) ||
+      set_field_property(GST_ELEMENT(self), prop_id, value,
+                         field_property(PROP_STRENGTH, st.strength),
+                         field_property(PROP_CHANGE_THRESHOLD, st.change_threshold),
+                         field_property(PROP_WORK_SCALE, st.work_scale)))
+    return;
 
   switch (prop_id) {
-    case PROP_STRENGTH:
-      set_locked(GST_ELEMENT(self), st.strength, value);
-      break;
-    case PROP_CHANGE_THRESHOLD:
-      set_locked(GST_ELEMENT(self), st.change_threshold, value);
-      break;
-    case PROP_WORK_SCALE:
-      set_locked(GST_ELEMENT(self), st.work_scale, value);
-      break;
     case PROP_MASK: {
       const gchar *v = g_value_get_string(value);
       GST_OBJECT_LOCK(self);
@@ -267,18 +263,14 @@ static void gst_amused_stylize_get_property(GObject *object, guint prop_id, GVal
                                             GParamSpec *pspec) {
   GstAmusedStylize *self = GST_AMUSED_STYLIZE(object);
   StylizeState &st = *self->state;
-  if (get_common_property(GST_ELEMENT(self), st.settings, st.times, prop_id, value)) return;
+  if (get_common_property(GST_ELEMENT(self), st.settings, st.times, prop_id, value) ||
+      get_field_property(GST_ELEMENT(self), prop_id, value,
+                         field_property(PROP_STRENGTH, st.strength),
+                         field_property(PROP_CHANGE_THRESHOLD, st.change_threshold),
+                         field_property(PROP_WORK_SCALE, st.work_scale)))
+    return;
 
   switch (prop_id) {
-    case PROP_STRENGTH:
-      get_locked(GST_ELEMENT(self), st.strength, value);
-      break;
-    case PROP_CHANGE_THRESHOLD:
-      get_locked(GST_ELEMENT(self), st.change_threshold, value);
-      break;
-    case PROP_WORK_SCALE:
-      get_locked(GST_ELEMENT(self), st.work_scale, value);
-      break;
     case PROP_MASK:
       GST_OBJECT_LOCK(self);
       g_value_set_string(value, st.mask_path.empty() ? nullptr : st.mask_path.c_str());

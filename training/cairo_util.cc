@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <sstream>
 
 namespace amused::scenes {
 
@@ -89,6 +90,25 @@ void set_source(cairo_t *cr, const Rgb &c) {
 
 void add_stop(cairo_pattern_t *p, double offset, const Rgb &c) {
   cairo_pattern_add_color_stop_rgb(p, offset, unit(c.r), unit(c.g), unit(c.b));
+}
+
+std::vector<std::string> wrap(cairo_t *cr, const std::string &text, double width) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string word, line;
+  while (in >> word) {
+    const std::string trial = line.empty() ? word : line + " " + word;
+    cairo_text_extents_t ext;
+    cairo_text_extents(cr, trial.c_str(), &ext);
+    if (ext.x_advance > width && !line.empty()) {
+      lines.push_back(line);
+      line = word;
+    } else {
+      line = trial;
+    }
+  }
+  if (!line.empty()) lines.push_back(line);
+  return lines;
 }
 
 }  // namespace amused::scenes

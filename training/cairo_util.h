@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "amused.h"
 #include "training/scene_palette.h"
@@ -32,6 +33,10 @@ SurfacePtr image_to_surface(const Image &image);
 
 // Writes the surface as PNG; throws amused::Error naming the path on failure.
 void write_png(cairo_surface_t *surface, const std::string &path);
+
+// `text` broken into lines no wider than `width` in the context's current font, greedily
+// (cairo's toy text API has no layout of its own).
+std::vector<std::string> wrap(cairo_t *cr, const std::string &text, double width);
 
 // Colour helpers taking 0..255 components.
 void set_source(cairo_t *cr, const Rgb &c);

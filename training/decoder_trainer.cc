@@ -14,8 +14,6 @@ namespace amused::train {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 // Scenes of this stage come after every index the VQ stage can draw from the same stream,
 // so the decoder sees new pictures.
 constexpr int64_t kFirstScene = 100'000'000;
@@ -39,26 +37,13 @@ StageResult train_vq_decoder(vq::VQModel &vq, const DecoderTrainOptions &o) {
   CheckpointContents contents;
   contents.modules = {{"vqvae", vq.get()}};
   contents.optimizer = &optimizer;
-  RunPosition pos;
-  if (o.resume && std::filesystem::exists(o.checkpoint)) {
-    pos = load_checkpoint(o.checkpoint, contents);
-    std::fprintf(stderr, "decoder: resumed from %s at step %lld\n", o.checkpoint.c_str(),
-                 static_cast<long long>(pos.step));
-  }
+  CheckpointedRun run("decoder", o.checkpoint, contents, o.resume);
+  RunPosition &pos = run.position();
 
   TrainProgress progress("decoder", 30.0, o.quiet ? nullptr : stderr);
-  const auto start = Clock::now();
-  const double start_elapsed = pos.elapsed_seconds;
-  auto last_checkpoint = Clock::now();
   double smoothed = std::nan(""), smoothed_mse = std::nan("");
-  auto save = [&] {
-    pos.elapsed_seconds = start_elapsed + seconds_since(start);
-    save_checkpoint(o.checkpoint, contents, pos);
-    last_checkpoint = Clock::now();
-  };
-
-  while (!o.budget.done(pos.step, start_elapsed + seconds_since(start))) {
-    const double fraction = o.budget.fraction(pos.step, start_elapsed + seconds_since(start));
+  while (!o.budget.done(pos.step, run.elapsed())) {
+    const double fraction = o.budget.fraction(pos.step, run.elapsed());
     const double lr = o.lr.at(pos.step, fraction);
     for (auto &group : optimizer.param_groups())
       static_cast<torch::optim::AdamOptions &>(group.options()).lr(lr);
@@ -83,15 +68,15 @@ StageResult train_vq_decoder(vq::VQModel &vq, const DecoderTrainOptions &o) {
     const double l = loss.item<double>(), m = mse.item<double>();
     smoothed = std::isnan(smoothed) ? l : 0.95 * smoothed + 0.05 * l;
     smoothed_mse = std::isnan(smoothed_mse) ? m : 0.95 * smoothed_mse + 0.05 * m;
-    const double elapsed = start_elapsed + seconds_since(start);
+    const double elapsed = run.elapsed();
     char metrics[120];
     std::snprintf(metrics, sizeof metrics, "loss %.4f psnr %.1f dB lr %.1e", smoothed,
                   -10.0 * std::log10(std::max(smoothed_mse, 1e-10)), lr);
     progress.update(pos.step, o.budget.fraction(pos.step, elapsed), elapsed, metrics);
-    if (seconds_since(last_checkpoint) >= o.checkpoint_seconds) save();
+    run.save_every(o.checkpoint_seconds);
   }
   progress.finish();
-  save();
+  run.save();
   for (auto &p : frozen) p.set_requires_grad(true);
   vq->eval();
   return {pos.step, pos.elapsed_seconds, smoothed};

@@ -12,30 +12,6 @@
 
 namespace amused::train {
 
-namespace {
-
-// Greedy word wrap: cairo's toy text API has no layout of its own.
-std::vector<std::string> wrap(cairo_t *cr, const std::string &text, double width) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  std::string word, line;
-  while (in >> word) {
-    const std::string trial = line.empty() ? word : line + " " + word;
-    cairo_text_extents_t ext;
-    cairo_text_extents(cr, trial.c_str(), &ext);
-    if (ext.x_advance > width && !line.empty()) {
-      lines.push_back(line);
-      line = word;
-    } else {
-      line = trial;
-    }
-  }
-  if (!line.empty()) lines.push_back(line);
-  return lines;
-}
-
-}  // namespace
-
 void write_grid(const std::vector<AdherenceSample> &samples, int count, int columns, int scale,
                 const std::string &path) {
   using namespace scenes;

@@ -84,26 +84,6 @@ Options parse(int argc, char **argv) {
   return o;
 }
 
-// Greedy word wrap for the toy text API (which has no layout of its own).
-std::vector<std::string> wrap(cairo_t *cr, const std::string &text, double width) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  std::string word, line;
-  while (in >> word) {
-    const std::string trial = line.empty() ? word : line + " " + word;
-    cairo_text_extents_t ext;
-    cairo_text_extents(cr, trial.c_str(), &ext);
-    if (ext.x_advance > width && !line.empty()) {
-      lines.push_back(line);
-      line = word;
-    } else {
-      line = trial;
-    }
-  }
-  if (!line.empty()) lines.push_back(line);
-  return lines;
-}
-
 int run(const Options &o) {
   const int img_w = o.wide ? 4 * o.size : o.size, img_h = o.size;
   const int tile_w = img_w * o.scale, tile_h = img_h * o.scale;

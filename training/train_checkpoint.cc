@@ -3,6 +3,9 @@
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
+#include <cstdio>
+#include <utility>
+
 #include "amused.h"
 
 namespace amused::train {
@@ -33,6 +36,32 @@ void save_checkpoint(const fs::path &file, const CheckpointContents &contents,
     throw Error(tmp.string() + ": cannot write checkpoint: " + e.what_without_backtrace());
   }
   fs::rename(tmp, file);
+}
+
+CheckpointedRun::CheckpointedRun(const std::string &name, fs::path file,
+                                 CheckpointContents contents, bool resume)
+    : file_(std::move(file)), contents_(std::move(contents)) {
+  if (resume && fs::exists(file_)) {
+    position_ = load_checkpoint(file_, contents_);
+    std::fprintf(stderr, "%s: resumed from %s at step %lld\n", name.c_str(), file_.c_str(),
+                 static_cast<long long>(position_.step));
+  }
+  elapsed_before_ = position_.elapsed_seconds;
+  start_ = last_save_ = Clock::now();
+}
+
+double CheckpointedRun::elapsed() const {
+  return elapsed_before_ + std::chrono::duration<double>(Clock::now() - start_).count();
+}
+
+void CheckpointedRun::save() {
+  position_.elapsed_seconds = elapsed();
+  save_checkpoint(file_, contents_, position_);
+  last_save_ = Clock::now();
+}
+
+void CheckpointedRun::save_every(double interval_seconds) {
+  if (std::chrono::duration<double>(Clock::now() - last_save_).count() >= interval_seconds) save();
 }
 
 RunPosition load_checkpoint(const fs::path &file, const CheckpointContents &contents) {

@@ -19,8 +19,6 @@ namespace amused::train {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 // Turns CPU autocast on for its lifetime (bf16 matmuls/convolutions, fp32 elsewhere).
 class CpuAutocast {
  public:
@@ -128,12 +126,8 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
   CheckpointContents contents;
   contents.modules = {{"text_encoder", text_encoder.get()}, {"transformer", uvit.get()}};
   contents.optimizer = &optimizer;
-  RunPosition pos;
-  if (o.resume && std::filesystem::exists(o.checkpoint)) {
-    pos = load_checkpoint(o.checkpoint, contents);
-    std::fprintf(stderr, "transformer: resumed from %s at step %lld\n", o.checkpoint.c_str(),
-                 static_cast<long long>(pos.step));
-  }
+  CheckpointedRun run("transformer", o.checkpoint, contents, o.resume);
+  RunPosition &pos = run.position();
 
   if (o.replicas < 1 || o.replicas > o.batch)
     throw Error("transformer: replicas must be between 1 and the batch (" +
@@ -143,21 +137,12 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
 
   const auto empty = torch::tensor(empty_ids, torch::kLong);
   TrainProgress progress("transformer", 30.0, o.quiet ? nullptr : stderr);
-  const auto start = Clock::now();
-  const double start_elapsed = pos.elapsed_seconds;
-  auto last_checkpoint = Clock::now();
   double smoothed = std::nan("");
   std::optional<bool> last_low_res;
 
-  auto save = [&] {
-    pos.elapsed_seconds = start_elapsed + seconds_since(start);
-    save_checkpoint(o.checkpoint, contents, pos);
-    last_checkpoint = Clock::now();
-  };
-
-  while (!o.budget.done(pos.step, start_elapsed + seconds_since(start)) &&
+  while (!o.budget.done(pos.step, run.elapsed()) &&
          (o.stop_at_step == 0 || pos.step < o.stop_at_step)) {
-    const double fraction = o.budget.fraction(pos.step, start_elapsed + seconds_since(start));
+    const double fraction = o.budget.fraction(pos.step, run.elapsed());
     const double lr = o.lr.at(pos.step, fraction);
     for (auto &group : optimizer.param_groups())
       static_cast<torch::optim::AdamWOptions &>(group.options()).lr(lr);
@@ -232,15 +217,15 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
     ++pos.step;
 
     smoothed = std::isnan(smoothed) ? l : 0.98 * smoothed + 0.02 * l;
-    const double elapsed = start_elapsed + seconds_since(start);
+    const double elapsed = run.elapsed();
     char metrics[96];
     std::snprintf(metrics, sizeof metrics, "%dpx loss %.3f lr %.1e", image_size, smoothed, lr);
     progress.update(pos.step, o.budget.fraction(pos.step, elapsed), elapsed, metrics);
-    if (seconds_since(last_checkpoint) >= o.checkpoint_seconds) save();
+    run.save_every(o.checkpoint_seconds);
   }
   progress.finish();
   at::set_num_threads(threads_before);
-  save();
+  run.save();
   text_encoder->eval();
   uvit->eval();
   return {pos.step, pos.elapsed_seconds, smoothed};

@@ -18,8 +18,6 @@ namespace amused::train {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 // The codebook and its moving averages.
 struct Codebook {
   torch::Tensor weight;       // the module's parameter [K,D], unit rows
@@ -103,29 +101,16 @@ StageResult train_vq(vq::VQModel &vq, const VqTrainOptions &o) {
   contents.tensors = {{"codebook_usage", &codebook.usage},
                       {"codebook_sums", &codebook.sums},
                       {"codebook_initialised", &codebook.initialised}};
-  RunPosition pos;
-  if (o.resume && std::filesystem::exists(o.checkpoint)) {
-    pos = load_checkpoint(o.checkpoint, contents);
-    std::fprintf(stderr, "vq: resumed from %s at step %lld\n", o.checkpoint.c_str(),
-                 static_cast<long long>(pos.step));
-  }
+  CheckpointedRun run("vq", o.checkpoint, contents, o.resume);
+  RunPosition &pos = run.position();
 
   TrainProgress progress("vq", 30.0, o.quiet ? nullptr : stderr);
-  const auto start = Clock::now();
-  const double start_elapsed = pos.elapsed_seconds;
-  auto last_checkpoint = Clock::now();
   double smoothed = std::nan(""), smoothed_mse = std::nan("");
   int64_t restarted = 0;
 
-  auto save = [&] {
-    pos.elapsed_seconds = start_elapsed + seconds_since(start);
-    save_checkpoint(o.checkpoint, contents, pos);
-    last_checkpoint = Clock::now();
-  };
-
-  while (!o.budget.done(pos.step, start_elapsed + seconds_since(start)) &&
+  while (!o.budget.done(pos.step, run.elapsed()) &&
          (o.stop_at_step == 0 || pos.step < o.stop_at_step)) {
-    const double fraction = o.budget.fraction(pos.step, start_elapsed + seconds_since(start));
+    const double fraction = o.budget.fraction(pos.step, run.elapsed());
     const double lr = o.lr.at(pos.step, fraction);
     for (auto &group : optimizer.param_groups())
       static_cast<torch::optim::AdamOptions &>(group.options()).lr(lr);
@@ -179,20 +164,20 @@ StageResult train_vq(vq::VQModel &vq, const VqTrainOptions &o) {
     const double l = loss.item<double>(), m = mse.item<double>();
     smoothed = std::isnan(smoothed) ? l : 0.98 * smoothed + 0.02 * l;
     smoothed_mse = std::isnan(smoothed_mse) ? m : 0.98 * smoothed_mse + 0.02 * m;
-    const double elapsed = start_elapsed + seconds_since(start);
+    const double elapsed = run.elapsed();
     char metrics[160];
     std::snprintf(metrics, sizeof metrics, "loss %.4f psnr %.1f dB lr %.1e restarts %lld", smoothed,
                   -10.0 * std::log10(std::max(smoothed_mse, 1e-10)), lr,
                   static_cast<long long>(restarted));
     progress.update(pos.step, o.budget.fraction(pos.step, elapsed), elapsed, metrics);
-    if (seconds_since(last_checkpoint) >= o.checkpoint_seconds) save();
+    run.save_every(o.checkpoint_seconds);
   }
   progress.finish();
   if (!fsq) {
     torch::NoGradGuard no_grad;
     codebook_weight.div_(codebook_weight.norm(2, 1, true).clamp_min(1e-12));
   }
-  save();
+  run.save();
   set_conv_memory_format(*vq, torch::MemoryFormat::Contiguous);
   codebook_weight.set_requires_grad(true);
   vq->eval();

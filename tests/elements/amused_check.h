@@ -60,6 +60,40 @@ inline std::string error_text(GstMessage *msg) {
   return text;
 }
 
+// A new temporary folder, named from `prefix`.
+inline std::string temp_dir(const char *prefix) {
+  gchar *dir = g_dir_make_tmp((std::string(prefix) + "-XXXXXX").c_str(), nullptr);
+  fail_unless(dir != nullptr);
+  std::string out = dir;
+  g_free(dir);
+  return out;
+}
+
+// Counts, in `count`, the buffers the fakesink named "sink" (signal-handoffs=true) of
+// `pipeline` receives.
+inline void count_handoffs(GstElement *pipeline, gint *count) {
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  g_signal_connect(sink, "handoff",
+                   G_CALLBACK(+[](GstElement *, GstBuffer *, GstPad *, gpointer data) {
+                     g_atomic_int_inc(static_cast<gint *>(data));
+                   }),
+                   count);
+  gst_object_unref(sink);
+}
+
+// Sets `pipeline` PLAYING and waits until `count` has grown by `frames` (at most
+// `wait_ms` milliseconds; a bound, not a timing).
+inline void play_for_frames(GstElement *pipeline, const gint *count, int frames, int wait_ms,
+                            int cycle) {
+  const gint before = g_atomic_int_get(count);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  fail_unless_equals_int(gst_element_get_state(pipeline, nullptr, nullptr, 60 * GST_SECOND),
+                         GST_STATE_CHANGE_SUCCESS);
+  for (int spin = 0; spin < wait_ms && g_atomic_int_get(count) < before + frames; ++spin)
+    g_usleep(1000);
+  fail_unless(g_atomic_int_get(count) >= before + frames, "cycle %d produced no frames", cycle);
+}
+
 // Sets the pipeline to NULL and checks that it gets there synchronously.
 inline void shut_down(GstElement *pipeline) {
   fail_unless_equals_int(gst_element_set_state(pipeline, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);

@@ -182,17 +182,12 @@ GST_END_TEST;
 GST_START_TEST(test_timestamps_ntsc) { check_timestamps(30000, 1001); }
 GST_END_TEST;
 
-static void count_handoff(GstElement *, GstBuffer *, GstPad *, gpointer data) {
-  g_atomic_int_inc(static_cast<gint *>(data));
-}
-
 GST_START_TEST(test_num_buffers_eos_and_duration) {
   GstElement *pipeline = parse(
       "amusedsrc name=src model=@TINY@ steps=2 num-buffers=5 ! "
       "fakesink name=sink signal-handoffs=true sync=false");
-  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
   gint count = 0;
-  g_signal_connect(sink, "handoff", G_CALLBACK(count_handoff), &count);
+  count_handoffs(pipeline, &count);
   fail_unless_equals_int(gst_element_set_state(pipeline, GST_STATE_PAUSED), GST_STATE_CHANGE_ASYNC);
   fail_unless_equals_int(gst_element_get_state(pipeline, nullptr, nullptr, 60 * GST_SECOND),
                          GST_STATE_CHANGE_SUCCESS);
@@ -207,7 +202,6 @@ GST_START_TEST(test_num_buffers_eos_and_duration) {
   fail_unless_equals_int(g_atomic_int_get(&count), 5);
   shut_down(pipeline);
   gst_object_unref(bus);
-  gst_object_unref(sink);
   gst_object_unref(pipeline);
 }
 GST_END_TEST;
@@ -332,17 +326,10 @@ GST_START_TEST(test_state_cycles) {
   GstElement *pipeline = parse(
       "amusedsrc model=@TINY@ steps=2 camera-motion=zoom-in motion-speed=1 ! "
       "fakesink name=sink signal-handoffs=true sync=false");
-  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
   gint count = 0;
-  g_signal_connect(sink, "handoff", G_CALLBACK(count_handoff), &count);
+  count_handoffs(pipeline, &count);
   for (int cycle = 0; cycle < 25; ++cycle) {
-    const gint before = g_atomic_int_get(&count);
-    gst_element_set_state(pipeline, GST_STATE_PLAYING);
-    fail_unless_equals_int(gst_element_get_state(pipeline, nullptr, nullptr, 60 * GST_SECOND),
-                           GST_STATE_CHANGE_SUCCESS);
-    // Let a few frames through in every cycle.
-    for (int spin = 0; spin < 5000 && g_atomic_int_get(&count) < before + 3; ++spin) g_usleep(1000);
-    fail_unless(g_atomic_int_get(&count) >= before + 3, "cycle %d produced no frames", cycle);
+    play_for_frames(pipeline, &count, 3, 5000, cycle);  // a few frames in every cycle
     if (cycle % 2) {
       gst_element_set_state(pipeline, GST_STATE_PAUSED);
       fail_unless_equals_int(gst_element_get_state(pipeline, nullptr, nullptr, 60 * GST_SECOND),
@@ -352,7 +339,6 @@ GST_START_TEST(test_state_cycles) {
     }
     shut_down(pipeline);
   }
-  gst_object_unref(sink);
   gst_object_unref(pipeline);
 }
 GST_END_TEST;
@@ -403,22 +389,14 @@ GST_START_TEST(test_live_pause_resume) {
   GstElement *pipeline = parse(
       "amusedsrc is-live=true model=@TINY@ steps=3 ! video/x-raw,framerate=30/1 ! "
       "fakesink name=sink signal-handoffs=true sync=false");
-  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
   gint count = 0;
-  g_signal_connect(sink, "handoff", G_CALLBACK(count_handoff), &count);
+  count_handoffs(pipeline, &count);
   for (int cycle = 0; cycle < 6; ++cycle) {
-    const gint before = g_atomic_int_get(&count);
-    gst_element_set_state(pipeline, GST_STATE_PLAYING);
-    fail_unless_equals_int(gst_element_get_state(pipeline, nullptr, nullptr, 60 * GST_SECOND),
-                           GST_STATE_CHANGE_SUCCESS);
-    for (int spin = 0; spin < 20000 && g_atomic_int_get(&count) < before + 2; ++spin)
-      g_usleep(1000);
-    fail_unless(g_atomic_int_get(&count) >= before + 2, "cycle %d produced no frames", cycle);
+    play_for_frames(pipeline, &count, 2, 20000, cycle);
     fail_unless_equals_int(gst_element_set_state(pipeline, GST_STATE_PAUSED),
                            GST_STATE_CHANGE_NO_PREROLL);
   }
   shut_down(pipeline);
-  gst_object_unref(sink);
   gst_object_unref(pipeline);
 }
 GST_END_TEST;
@@ -586,14 +564,6 @@ GST_END_TEST;
 // ---------------------------------------------------------------------------------------
 // Errors: each one names what is wrong, and the pipeline still goes to NULL cleanly.
 
-static std::string temp_dir() {
-  gchar *dir = g_dir_make_tmp("amusedsrc-test-XXXXXX", nullptr);
-  fail_unless(dir != nullptr);
-  std::string out = dir;
-  g_free(dir);
-  return out;
-}
-
 GST_START_TEST(test_error_missing_model_folder) {
   expect_error("amusedsrc model=/nonexistent/amused-model num-buffers=1 ! fakesink", "amusedsrc",
                {"/nonexistent/amused-model", "does not exist"});
@@ -601,7 +571,7 @@ GST_START_TEST(test_error_missing_model_folder) {
 GST_END_TEST;
 
 GST_START_TEST(test_error_broken_model_index) {
-  const std::string dir = temp_dir();
+  const std::string dir = temp_dir("amusedsrc-test");
   std::ofstream(dir + "/model_index.json") << "{ this is not json";
   expect_error("amusedsrc model=" + dir + " num-buffers=1 ! fakesink", "amusedsrc",
                {dir, "model_index.json"});
@@ -610,7 +580,7 @@ GST_END_TEST;
 
 // A complete folder whose transformer weights are cut short.
 GST_START_TEST(test_error_truncated_weights) {
-  const std::string dir = temp_dir();
+  const std::string dir = temp_dir("amusedsrc-test");
   const std::string tiny = tiny_model();
   for (const char *part : {"model_index.json", "scheduler", "text_encoder", "tokenizer", "vqvae"})
     fail_unless(symlink((tiny + "/" + part).c_str(), (dir + "/" + part).c_str()) == 0);

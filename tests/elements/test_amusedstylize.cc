@@ -243,14 +243,6 @@ GST_START_TEST(test_work_scale_sets_the_working_size) {
 }
 GST_END_TEST;
 
-static std::string temp_dir() {
-  gchar *dir = g_dir_make_tmp("amusedstylize-test-XXXXXX", nullptr);
-  fail_unless(dir != nullptr);
-  std::string out = dir;
-  g_free(dir);
-  return out;
-}
-
 static std::string mask_path;
 
 // Restyle only the left half: the right half passes through exactly.
@@ -263,7 +255,7 @@ GST_START_TEST(test_mask_limits_the_region) {
   mask.pixels.resize(w * hgt);
   for (int y = 0; y < hgt; ++y)
     for (int x = 0; x < w; ++x) mask.pixels[y * w + x] = x < w / 2 ? 255 : 0;
-  mask_path = temp_dir() + "/left-half.png";
+  mask_path = temp_dir("amusedstylize-test") + "/left-half.png";
   amused::media::write_png(mask_path, mask);
 
   GstHarness *h = stylize_harness(w, hgt, 4, [](GstElement *e) {
@@ -347,28 +339,17 @@ GST_START_TEST(test_latency_query) {
 }
 GST_END_TEST;
 
-static void count_handoff(GstElement *, GstBuffer *, GstPad *, gpointer data) {
-  g_atomic_int_inc(static_cast<gint *>(data));
-}
-
 GST_START_TEST(test_state_cycles) {
   GstElement *pipeline = parse(
       "videotestsrc pattern=ball ! video/x-raw,format=RGB,width=40,height=24 ! "
       "amusedstylize model=@TINY@ steps=2 ! fakesink name=sink signal-handoffs=true "
       "sync=false");
-  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
   gint count = 0;
-  g_signal_connect(sink, "handoff", G_CALLBACK(count_handoff), &count);
+  count_handoffs(pipeline, &count);
   for (int cycle = 0; cycle < 20; ++cycle) {
-    const gint before = g_atomic_int_get(&count);
-    gst_element_set_state(pipeline, GST_STATE_PLAYING);
-    fail_unless_equals_int(gst_element_get_state(pipeline, nullptr, nullptr, 60 * GST_SECOND),
-                           GST_STATE_CHANGE_SUCCESS);
-    for (int spin = 0; spin < 5000 && g_atomic_int_get(&count) < before + 3; ++spin) g_usleep(1000);
-    fail_unless(g_atomic_int_get(&count) >= before + 3, "cycle %d produced no frames", cycle);
+    play_for_frames(pipeline, &count, 3, 5000, cycle);
     shut_down(pipeline);
   }
-  gst_object_unref(sink);
   gst_object_unref(pipeline);
 }
 GST_END_TEST;

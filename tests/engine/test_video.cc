@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iterator>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "amused.h"
@@ -210,7 +211,10 @@ TEST(VideoStylize, StaticSourceGivesIdenticalFrames) {
   }
 }
 
-TEST(VideoStylize, OnlyChangedRegionIsRegenerated) {
+// Restyles a noise frame, then the same frame with the pixels of `tokens` (row, column of
+// the 8x8 token grid) inverted: the first and second frames, strength 1 and no band.
+std::pair<Frame, Frame> restyle_with_changed_tokens(
+    std::initializer_list<std::pair<int, int>> tokens) {
   VideoSession session(tiny());
   StylizeParams p;
   p.generate.prompt = "an oil painting";
@@ -218,12 +222,17 @@ TEST(VideoStylize, OnlyChangedRegionIsRegenerated) {
   p.consistency.remask_boundary = 0;
   auto src = noise_image(32, 32, 5);
   auto first = session.stylize_next(src, p);
-  // Change one token's pixels (top-left 4x4 patch of the 32x32 frame).
   auto changed = src;
-  for (int y = 0; y < 4; ++y)
-    for (int x = 0; x < 4; ++x)
-      for (int c = 0; c < 3; ++c) changed.pixels[(y * 32 + x) * 3 + c] ^= 0x80;
+  for (auto [row, col] : tokens)
+    for (int y = row * 4; y < row * 4 + 4; ++y)
+      for (int x = col * 4; x < col * 4 + 4; ++x)
+        for (int c = 0; c < 3; ++c) changed.pixels[(y * 32 + x) * 3 + c] ^= 0x80;
   auto second = session.stylize_next(changed, p);
+  return {std::move(first), std::move(second)};
+}
+
+TEST(VideoStylize, OnlyChangedRegionIsRegenerated) {
+  const auto [first, second] = restyle_with_changed_tokens({{0, 0}});
   EXPECT_EQ(second.stats.tokens_regenerated, 1);
   auto a = grid(first.tokens), b = grid(second.tokens);
   a[0][0] = b[0][0];
@@ -234,21 +243,7 @@ TEST(VideoStylize, OnlyChangedRegionIsRegenerated) {
 // changed tokens are regenerated, every other token is kept, and pixels away from them are
 // the previous frame's, bit for bit.
 TEST(VideoStylize, FarApartChangesKeepEverythingElse) {
-  VideoSession session(tiny());
-  StylizeParams p;
-  p.generate.prompt = "an oil painting";
-  p.strength = 1.0;
-  p.consistency.remask_boundary = 0;
-  auto src = noise_image(32, 32, 5);
-  auto first = session.stylize_next(src, p);
-  auto changed = src;
-  for (int y = 0; y < 4; ++y)
-    for (int x = 0; x < 4; ++x)
-      for (int c = 0; c < 3; ++c) {
-        changed.pixels[(y * 32 + x) * 3 + c] ^= 0x80;              // token (0, 0)
-        changed.pixels[((28 + y) * 32 + 28 + x) * 3 + c] ^= 0x80;  // token (7, 7)
-      }
-  auto second = session.stylize_next(changed, p);
+  const auto [first, second] = restyle_with_changed_tokens({{0, 0}, {7, 7}});
   EXPECT_EQ(second.stats.tokens_regenerated, 2);
   EXPECT_FALSE(second.stats.keyframe);
   auto a = grid(first.tokens), b = grid(second.tokens);

@@ -45,19 +45,11 @@ std::string number(double v) {
 
 void add_options(OptionParser &p, ImageOptions &o) {
   GenerateParams &g = o.params;
-  p.add_string("prompt", 'p', "TEXT", "what to draw (required)", &g.prompt);
-  p.add_string("negative-prompt", 'n', "TEXT",
-               "what to steer away from, with guidance > 1 (default: empty)", &g.negative_prompt);
-  p.add_uint64(
-      "seed", 0, "N",
-      "random seed; the same seed gives diffusers' image (default: " + std::to_string(g.seed) + ")",
-      &g.seed);
-  p.add_int("steps", 's', "N", "denoising steps (default: " + std::to_string(g.steps) + ")",
-            &g.steps);
-  p.add_double("guidance-scale", 'g', "F",
-               "classifier-free guidance, on when > 1 (default: the model's: 1.75 for the "
-               "default model, 10 for amused-256/512)",
-               &g.guidance_scale);
+  add_generate_options(p, g,
+                       {"what to draw (required)",
+                        "random seed; the same seed gives diffusers' image (default: " +
+                            std::to_string(g.seed) + ")",
+                        "denoising steps (default: " + std::to_string(g.steps) + ")"});
   p.add_int("width", 'W', "W",
             "image width in pixels, a multiple of the model's token size (default: the model's "
             "native width)",

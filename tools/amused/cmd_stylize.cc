@@ -180,15 +180,9 @@ int run_stylize(int argc, char **argv) {
   OptionParser p("amused stylize", "Restyle a video (or an image) with a text prompt.");
   p.add_string("input", 'i', "FILE", "video file (anything FFmpeg reads) or PNG (required)",
                &o.input);
-  p.add_string("prompt", 'p', "TEXT", "the style or content to apply (required)", &g.prompt);
-  p.add_string("negative-prompt", 'n', "TEXT", "what to steer away from (default: empty)",
-               &g.negative_prompt);
-  p.add_uint64("seed", 0, "N", "random seed (default: 0)", &g.seed);
-  p.add_int("steps", 's', "N", "denoising steps for a full restyle (default: 12)", &g.steps);
-  p.add_double("guidance-scale", 'g', "F",
-               "classifier-free guidance, on when > 1 (default: the model's: 1.75 for the "
-               "default model, 10 for amused-256/512)",
-               &g.guidance_scale);
+  add_generate_options(p, g,
+                       {"the style or content to apply (required)", "random seed (default: 0)",
+                        "denoising steps for a full restyle (default: 12)"});
   p.add_double("strength", 0, "F",
                "fraction of the (changed) tokens re-masked and regenerated, 0..1 (default: 0.5)",
                &o.stylize.strength);

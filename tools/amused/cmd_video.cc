@@ -37,15 +37,10 @@ struct VideoCommand {
 
 void add_options(OptionParser &p, VideoCommand &o) {
   GenerateParams &g = o.video.generate;
-  p.add_string("prompt", 'p', "TEXT", "what to show (required)", &g.prompt);
-  p.add_string("negative-prompt", 'n', "TEXT", "what to steer away from (default: empty)",
-               &g.negative_prompt);
-  p.add_uint64("seed", 0, "N", "random seed; frame k uses seed + k (default: 0)", &g.seed);
-  p.add_int("steps", 's', "N", "denoising steps of a full frame (default: 12)", &g.steps);
-  p.add_double("guidance-scale", 'g', "F",
-               "classifier-free guidance, on when > 1 (default: the model's: 1.75 for the "
-               "default model, 10 for amused-256/512)",
-               &g.guidance_scale);
+  add_generate_options(
+      p, g,
+      {"what to show (required)", "random seed; frame k uses seed + k (default: 0)",
+       "denoising steps of a full frame (default: 12)"});
   p.add_int("width", 'W', "W", "frame width (default: the model's native width)", &g.width);
   p.add_int("height", 'H', "H", "frame height (default: the model's native height)", &g.height);
   p.add_int("frames", 'f', "N", "number of frames, 1..100000 (default: 24)", &o.frames);

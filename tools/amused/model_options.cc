@@ -40,4 +40,16 @@ std::shared_ptr<const Model> ModelOptions::load() const {
   return load_model(dir(), options);
 }
 
+void add_generate_options(OptionParser &p, GenerateParams &g, const GenerateHelp &help) {
+  p.add_string("prompt", 'p', "TEXT", help.prompt, &g.prompt);
+  p.add_string("negative-prompt", 'n', "TEXT",
+               "what to steer away from, with guidance > 1 (default: empty)", &g.negative_prompt);
+  p.add_uint64("seed", 0, "N", help.seed, &g.seed);
+  p.add_int("steps", 's', "N", help.steps, &g.steps);
+  p.add_double("guidance-scale", 'g', "F",
+               "classifier-free guidance, on when > 1 (default: the model's: 1.75 for the "
+               "default model, 10 for amused-256/512)",
+               &g.guidance_scale);
+}
+
 }  // namespace amused::cli

@@ -1,5 +1,6 @@
 // The flags every model-running subcommand shares (--model, --device, --precision,
-// --threads) and loading the model they describe.
+// --threads) and loading the model they describe; and the generation flags (--prompt,
+// --negative-prompt, --seed, --steps, --guidance-scale).
 #pragma once
 
 #include <filesystem>
@@ -28,5 +29,11 @@ struct ModelOptions {
   // unavailable device) propagate as amused::Error, which names the file and reason.
   std::shared_ptr<const Model> load() const;
 };
+
+// What --prompt, --seed and --steps mean for one subcommand.
+struct GenerateHelp {
+  std::string prompt, seed, steps;
+};
+void add_generate_options(OptionParser &parser, GenerateParams &params, const GenerateHelp &help);
 
 }  // namespace amused::cli

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "degrade.h"
@@ -109,47 +110,27 @@ std::vector<std::pair<std::string, SceneAttributes>> one_attribute_variants(
     b = b.normalized();
     if (b != a && is_valid(b)) out.push_back({attr, b});
   };
-  for (int t = 0; t < kNumTimes; ++t) {
-    SceneAttributes b = a;
-    b.time = TimeOfDay(t);
-    add("time", b);
-  }
-  for (int c = 0; c < kNumCelestials; ++c) {
-    SceneAttributes b = a;
-    b.celestial = Celestial(c);
-    add("celestial", b);
-  }
+  // Every other value of one enum attribute, from `first`.
+  auto each = [&](const char *attr, auto member, int first, int count) {
+    for (int i = first; i < count; ++i) {
+      SceneAttributes b = a;
+      b.*member = static_cast<std::remove_reference_t<decltype(b.*member)>>(i);
+      add(attr, b);
+    }
+  };
+  each("time", &SceneAttributes::time, 0, kNumTimes);
+  each("celestial", &SceneAttributes::celestial, 0, kNumCelestials);
   {
     SceneAttributes b = a;
     b.clouds = !a.clouds;
     add("clouds", b);
   }
-  for (int i = 0; i < kNumBackdrops; ++i) {
-    SceneAttributes b = a;
-    b.backdrop = Backdrop(i);
-    add("backdrop", b);
-  }
-  for (int i = 0; i < kNumGrounds; ++i) {
-    SceneAttributes b = a;
-    b.ground = Ground(i);
-    add("ground", b);
-  }
+  each("backdrop", &SceneAttributes::backdrop, 0, kNumBackdrops);
+  each("ground", &SceneAttributes::ground, 0, kNumGrounds);
   if (a.has_subject()) {
-    for (int i = 1; i < kNumSubjectKinds; ++i) {
-      SceneAttributes b = a;
-      b.subject = SubjectKind(i);
-      add("subject_kind", b);
-    }
-    for (int i = 0; i < kNumColours; ++i) {
-      SceneAttributes b = a;
-      b.colour = Colour(i);
-      add("colour", b);
-    }
-    for (int i = 0; i < kNumPositions; ++i) {
-      SceneAttributes b = a;
-      b.position = Position(i);
-      add("position", b);
-    }
+    each("subject_kind", &SceneAttributes::subject, 1, kNumSubjectKinds);
+    each("colour", &SceneAttributes::colour, 0, kNumColours);
+    each("position", &SceneAttributes::position, 0, kNumPositions);
     {
       SceneAttributes b = a;
       b.size = a.size == Size::kSmall ? Size::kLarge : Size::kSmall;
