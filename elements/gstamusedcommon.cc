@@ -187,22 +187,27 @@ void install_common_properties(GObjectClass *klass) {
                           0, G_MAXUINT64, 0, stats));
 }
 
+gboolean refuse_while_started(GstElement *element, const Settings &s, GParamSpec *pspec) {
+  GST_OBJECT_LOCK(element);
+  const gboolean started = s.started;
+  GST_OBJECT_UNLOCK(element);
+  if (started)
+    GST_ELEMENT_WARNING(element, LIBRARY, SETTINGS,
+                        ("The '%s' property can only be changed in the NULL or READY state; "
+                         "ignored in %s",
+                         pspec->name, state_name(element)),
+                        (nullptr));
+  return started;
+}
+
 gboolean set_common_property(GstElement *element, Settings &s, guint prop_id, const GValue *value,
                              GParamSpec *pspec) {
   switch (prop_id) {
     case PROP_MODEL:
     case PROP_DEVICE:
     case PROP_PRECISION: {
+      if (refuse_while_started(element, s, pspec)) return TRUE;
       GST_OBJECT_LOCK(element);
-      if (s.started) {
-        GST_OBJECT_UNLOCK(element);
-        GST_ELEMENT_WARNING(element, LIBRARY, SETTINGS,
-                            ("The '%s' property can only be changed in the NULL or READY state; "
-                             "ignored in %s",
-                             pspec->name, state_name(element)),
-                            (nullptr));
-        return TRUE;
-      }
       if (prop_id == PROP_MODEL) {
         const gchar *v = g_value_get_string(value);
         s.model = v && *v ? v : default_model();

@@ -184,6 +184,9 @@ gboolean get_field_property(GstElement *element, guint prop_id, GValue *value,
 }
 
 void install_common_properties(GObjectClass *klass);
+// TRUE, with a WARNING message naming the property, when the element is started: model,
+// device, precision, is-live and mask can only change in NULL or READY.
+gboolean refuse_while_started(GstElement *element, const Settings &settings, GParamSpec *pspec);
 // Handles the common properties (takes the object lock). Returns FALSE for other ids.
 // model/device/precision are refused with a WARNING message while the element is started.
 gboolean set_common_property(GstElement *element, Settings &settings, guint prop_id,

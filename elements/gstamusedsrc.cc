@@ -97,6 +97,14 @@ struct SrcState {
   gint keyframe_interval = DEFAULT_KEYFRAME_INTERVAL;
   FrameTimes times;
 
+  // Calls `f` with the element's own plain properties (set/get_field_property).
+  template <typename F>
+  gboolean with_fields(F &&f) {
+    return f(field_property(PROP_CAMERA_MOTION, camera_motion),
+             field_property(PROP_MOTION_SPEED, motion_speed),
+             field_property(PROP_KEYFRAME_INTERVAL, keyframe_interval));
+  }
+
   // Negotiated format: object lock (written by set_caps in the streaming thread).
   GstVideoInfo info;
   bool have_info = false;
@@ -242,27 +250,16 @@ static void gst_amused_src_set_property(GObject *object, guint prop_id, const GV
   GstAmusedSrc *self = GST_AMUSED_SRC(object);
   SrcState &st = *self->state;
   if (set_common_property(GST_ELEMENT(self), st.settings, prop_id, value, pspec) ||
-      set_field_property(GST_ELEMENT(self), prop_id, value,
-                         field_property(PROP_CAMERA_MOTION, st.camera_motion),
-                         field_property(PROP_MOTION_SPEED, st.motion_speed),
-                         field_property(PROP_KEYFRAME_INTERVAL, st.keyframe_interval)))
+      st.with_fields([&](auto... fields) {
+        return set_field_property(GST_ELEMENT(self), prop_id, value, fields...);
+      }))
     return;
 
   switch (prop_id) {
-    case PROP_IS_LIVE: {
-      GST_OBJECT_LOCK(self);
-      const gboolean started = st.settings.started;
-      GST_OBJECT_UNLOCK(self);
-      if (started) {
-        GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS,
-                            ("The 'is-live' property can only be changed in the NULL or READY "
-                             "state; ignored"),
-                            (nullptr));
-        break;
-      }
-      gst_base_src_set_live(GST_BASE_SRC(self), g_value_get_boolean(value));
+    case PROP_IS_LIVE:
+      if (!refuse_while_started(GST_ELEMENT(self), st.settings, pspec))
+        gst_base_src_set_live(GST_BASE_SRC(self), g_value_get_boolean(value));
       break;
-    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -274,10 +271,9 @@ static void gst_amused_src_get_property(GObject *object, guint prop_id, GValue *
   GstAmusedSrc *self = GST_AMUSED_SRC(object);
   SrcState &st = *self->state;
   if (get_common_property(GST_ELEMENT(self), st.settings, st.times, prop_id, value) ||
-      get_field_property(GST_ELEMENT(self), prop_id, value,
-                         field_property(PROP_CAMERA_MOTION, st.camera_motion),
-                         field_property(PROP_MOTION_SPEED, st.motion_speed),
-                         field_property(PROP_KEYFRAME_INTERVAL, st.keyframe_interval)))
+      st.with_fields([&](auto... fields) {
+        return get_field_property(GST_ELEMENT(self), prop_id, value, fields...);
+      }))
     return;
 
   switch (prop_id) {

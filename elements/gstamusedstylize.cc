@@ -89,6 +89,14 @@ struct StylizeState {
   std::string mask_path;
   gdouble work_scale = DEFAULT_WORK_SCALE;
   FrameTimes times;
+
+  // Calls `f` with the element's own plain properties (set/get_field_property).
+  template <typename F>
+  gboolean with_fields(F &&f) {
+    return f(field_property(PROP_STRENGTH, strength),
+             field_property(PROP_CHANGE_THRESHOLD, change_threshold),
+             field_property(PROP_WORK_SCALE, work_scale));
+  }
   GstClockTime earliest_time = GST_CLOCK_TIME_NONE;
   gdouble proportion = 1.0;
 
@@ -231,24 +239,16 @@ static void gst_amused_stylize_set_property(GObject *object, guint prop_id, cons
   GstAmusedStylize *self = GST_AMUSED_STYLIZE(object);
   StylizeState &st = *self->state;
   if (set_common_property(GST_ELEMENT(self), st.settings, prop_id, value, pspec) ||
-      set_field_property(GST_ELEMENT(self), prop_id, value,
-                         field_property(PROP_STRENGTH, st.strength),
-                         field_property(PROP_CHANGE_THRESHOLD, st.change_threshold),
-                         field_property(PROP_WORK_SCALE, st.work_scale)))
+      st.with_fields([&](auto... fields) {
+        return set_field_property(GST_ELEMENT(self), prop_id, value, fields...);
+      }))
     return;
 
   switch (prop_id) {
     case PROP_MASK: {
+      if (refuse_while_started(GST_ELEMENT(self), st.settings, pspec)) break;
       const gchar *v = g_value_get_string(value);
       GST_OBJECT_LOCK(self);
-      if (st.settings.started) {
-        GST_OBJECT_UNLOCK(self);
-        GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS,
-                            ("The 'mask' property can only be changed in the NULL or READY "
-                             "state; ignored"),
-                            (nullptr));
-        break;
-      }
       st.mask_path = v ? v : "";
       GST_OBJECT_UNLOCK(self);
       break;
@@ -264,10 +264,9 @@ static void gst_amused_stylize_get_property(GObject *object, guint prop_id, GVal
   GstAmusedStylize *self = GST_AMUSED_STYLIZE(object);
   StylizeState &st = *self->state;
   if (get_common_property(GST_ELEMENT(self), st.settings, st.times, prop_id, value) ||
-      get_field_property(GST_ELEMENT(self), prop_id, value,
-                         field_property(PROP_STRENGTH, st.strength),
-                         field_property(PROP_CHANGE_THRESHOLD, st.change_threshold),
-                         field_property(PROP_WORK_SCALE, st.work_scale)))
+      st.with_fields([&](auto... fields) {
+        return get_field_property(GST_ELEMENT(self), prop_id, value, fields...);
+      }))
     return;
 
   switch (prop_id) {

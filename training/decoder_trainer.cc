@@ -45,8 +45,7 @@ StageResult train_vq_decoder(vq::VQModel &vq, const DecoderTrainOptions &o) {
   while (!o.budget.done(pos.step, run.elapsed())) {
     const double fraction = o.budget.fraction(pos.step, run.elapsed());
     const double lr = o.lr.at(pos.step, fraction);
-    for (auto &group : optimizer.param_groups())
-      static_cast<torch::optim::AdamOptions &>(group.options()).lr(lr);
+    set_learning_rate<torch::optim::AdamOptions>(optimizer, lr);
 
     auto x = scene_images(o.seed, DataStream::kVqTrain, scenes::Split::kTrain,
                           kFirstScene + pos.step * o.batch, o.batch, o.size);
@@ -66,13 +65,11 @@ StageResult train_vq_decoder(vq::VQModel &vq, const DecoderTrainOptions &o) {
     ++pos.step;
 
     const double l = loss.item<double>(), m = mse.item<double>();
-    smoothed = std::isnan(smoothed) ? l : 0.95 * smoothed + 0.05 * l;
-    smoothed_mse = std::isnan(smoothed_mse) ? m : 0.95 * smoothed_mse + 0.05 * m;
+    smooth(smoothed, l, 0.95);
+    smooth(smoothed_mse, m, 0.95);
     const double elapsed = run.elapsed();
-    char metrics[120];
-    std::snprintf(metrics, sizeof metrics, "loss %.4f psnr %.1f dB lr %.1e", smoothed,
-                  -10.0 * std::log10(std::max(smoothed_mse, 1e-10)), lr);
-    progress.update(pos.step, o.budget.fraction(pos.step, elapsed), elapsed, metrics);
+    progress.update(pos.step, o.budget.fraction(pos.step, elapsed), elapsed,
+                    reconstruction_metrics(smoothed, smoothed_mse, lr));
     run.save_every(o.checkpoint_seconds);
   }
   progress.finish();

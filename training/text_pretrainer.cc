@@ -123,8 +123,7 @@ TextPretrainResult pretrain_text_encoder(text::ClipTextModelWithProjection &text
   double smoothed = std::nan("");
   while (!o.budget.done(step, elapsed())) {
     const double lr = o.lr.at(step, o.budget.fraction(step, elapsed()));
-    for (auto &group : optimizer.param_groups())
-      static_cast<torch::optim::AdamWOptions &>(group.options()).lr(lr);
+    set_learning_rate<torch::optim::AdamWOptions>(optimizer, lr);
     auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed * 1000003ull + step + 7);
     auto pick = torch::randint(train_set.ids.size(0), {o.batch}, gen, torch::kLong);
     optimizer.zero_grad();
@@ -134,7 +133,7 @@ TextPretrainResult pretrain_text_encoder(text::ClipTextModelWithProjection &text
     optimizer.step();
     ++step;
     const double l = loss.item<double>();
-    smoothed = std::isnan(smoothed) ? l : 0.95 * smoothed + 0.05 * l;
+    smooth(smoothed, l, 0.95);
     char metrics[48];
     std::snprintf(metrics, sizeof metrics, "loss %.4f lr %.1e", smoothed, lr);
     progress.update(step, o.budget.fraction(step, elapsed()), elapsed(), metrics);

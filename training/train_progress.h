@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -16,6 +17,27 @@ namespace amused::train {
 // Seconds of steady-clock time since `t` (the stages' time budgets and checkpoints).
 inline double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// A running mean that follows the recent steps: each new value weighs 1 - `keep`; the
+// first one starts it (NaN until then).
+inline void smooth(double &average, double value, double keep) {
+  average = std::isnan(average) ? value : keep * average + (1.0 - keep) * value;
+}
+
+// "loss L psnr P dB lr R": the progress metrics of the stages that reconstruct pictures.
+inline std::string reconstruction_metrics(double loss, double mse, double lr) {
+  char text[96];
+  std::snprintf(text, sizeof text, "loss %.4f psnr %.1f dB lr %.1e", loss,
+                -10.0 * std::log10(mse > 1e-10 ? mse : 1e-10), lr);
+  return text;
+}
+
+// Sets every parameter group's learning rate; `Options` is the optimizer's options type
+// (torch::optim::AdamOptions, AdamWOptions).
+template <typename Options, typename Optimizer>
+void set_learning_rate(Optimizer &optimizer, double lr) {
+  for (auto &group : optimizer.param_groups()) static_cast<Options &>(group.options()).lr(lr);
 }
 
 class TrainProgress {

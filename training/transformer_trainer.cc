@@ -144,8 +144,7 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
          (o.stop_at_step == 0 || pos.step < o.stop_at_step)) {
     const double fraction = o.budget.fraction(pos.step, run.elapsed());
     const double lr = o.lr.at(pos.step, fraction);
-    for (auto &group : optimizer.param_groups())
-      static_cast<torch::optim::AdamWOptions &>(group.options()).lr(lr);
+    set_learning_rate<torch::optim::AdamWOptions>(optimizer, lr);
 
     // Every step's randomness comes from its own generator: a resumed run continues with
     // exactly the batches and masks of an uninterrupted one.
@@ -216,7 +215,7 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
     replicas.sync();
     ++pos.step;
 
-    smoothed = std::isnan(smoothed) ? l : 0.98 * smoothed + 0.02 * l;
+    smooth(smoothed, l, 0.98);
     const double elapsed = run.elapsed();
     char metrics[96];
     std::snprintf(metrics, sizeof metrics, "%dpx loss %.3f lr %.1e", image_size, smoothed, lr);

@@ -112,8 +112,7 @@ StageResult train_vq(vq::VQModel &vq, const VqTrainOptions &o) {
          (o.stop_at_step == 0 || pos.step < o.stop_at_step)) {
     const double fraction = o.budget.fraction(pos.step, run.elapsed());
     const double lr = o.lr.at(pos.step, fraction);
-    for (auto &group : optimizer.param_groups())
-      static_cast<torch::optim::AdamOptions &>(group.options()).lr(lr);
+    set_learning_rate<torch::optim::AdamOptions>(optimizer, lr);
 
     auto x = vq_batch(o.seed, pos.step, o.batch, o.render_size, o.crop)
                  .contiguous(torch::MemoryFormat::ChannelsLast);
@@ -162,13 +161,11 @@ StageResult train_vq(vq::VQModel &vq, const VqTrainOptions &o) {
     ++pos.step;
 
     const double l = loss.item<double>(), m = mse.item<double>();
-    smoothed = std::isnan(smoothed) ? l : 0.98 * smoothed + 0.02 * l;
-    smoothed_mse = std::isnan(smoothed_mse) ? m : 0.98 * smoothed_mse + 0.02 * m;
+    smooth(smoothed, l, 0.98);
+    smooth(smoothed_mse, m, 0.98);
     const double elapsed = run.elapsed();
-    char metrics[160];
-    std::snprintf(metrics, sizeof metrics, "loss %.4f psnr %.1f dB lr %.1e restarts %lld", smoothed,
-                  -10.0 * std::log10(std::max(smoothed_mse, 1e-10)), lr,
-                  static_cast<long long>(restarted));
+    const std::string metrics = reconstruction_metrics(smoothed, smoothed_mse, lr) + " restarts " +
+                                std::to_string(restarted);
     progress.update(pos.step, o.budget.fraction(pos.step, elapsed), elapsed, metrics);
     run.save_every(o.checkpoint_seconds);
   }

@@ -94,6 +94,27 @@ inline void play_for_frames(GstElement *pipeline, const gint *count, int frames,
   fail_unless(g_atomic_int_get(count) >= before + frames, "cycle %d produced no frames", cycle);
 }
 
+// A test of a suite: its name (what GST_CHECKS selects by) and its function.
+struct NamedTest {
+  const char *name;
+  TFun function;
+};
+#define AMUSED_TEST(test) \
+  amused_check::NamedTest { #test, test }
+
+// A suite of one test case ("general") holding `tests`; a `timeout_s` above 0 replaces
+// check's default timeout.
+inline Suite *one_case_suite(const char *name, std::initializer_list<NamedTest> tests,
+                             int timeout_s = 0) {
+  Suite *suite = suite_create(name);
+  TCase *tc = tcase_create("general");
+  if (timeout_s > 0) tcase_set_timeout(tc, timeout_s);
+  suite_add_tcase(suite, tc);
+  // What tcase_add_test expands to, with the test's own name.
+  for (const NamedTest &test : tests) _tcase_add_test(tc, test.function, test.name, 0, 0, 0, 1);
+  return suite;
+}
+
 // Sets the pipeline to NULL and checks that it gets there synchronously.
 inline void shut_down(GstElement *pipeline) {
   fail_unless_equals_int(gst_element_set_state(pipeline, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);

@@ -614,37 +614,34 @@ GST_START_TEST(test_error_device_nonsense) {
 GST_END_TEST;
 
 static Suite *amusedsrc_suite(void) {
-  Suite *s = suite_create("amusedsrc");
-  TCase *tc = tcase_create("general");
-  suite_add_tcase(s, tc);
-  tcase_add_test(tc, test_caps_fixate_native_size_and_default_framerate);
-  tcase_add_test(tc, test_caps_other_supported_size);
-  tcase_add_test(tc, test_caps_advertise_model_sizes);
-  tcase_add_test(tc, test_caps_refuse_impossible_size);
-  tcase_add_test(tc, test_caps_refuse_zero_framerate);
-  tcase_add_test(tc, test_timestamps_8fps);
-  tcase_add_test(tc, test_timestamps_25fps);
-  tcase_add_test(tc, test_timestamps_ntsc);
-  tcase_add_test(tc, test_num_buffers_eos_and_duration);
-  tcase_add_test(tc, test_prompt_change_while_playing);
-  tcase_add_test(tc, test_same_seed_same_frames);
-  tcase_add_test(tc, test_property_flags);
-  tcase_add_test(tc, test_motion_speed_follows_a_control_source);
-  tcase_add_test(tc, test_state_cycles);
-  tcase_add_test(tc, test_seek_only_to_start);
-  tcase_add_test(tc, test_live_pause_resume);
-  tcase_add_test(tc, test_null_in_the_middle_of_a_frame);
-  tcase_add_test(tc, test_latency_query_non_live);
-  tcase_add_test(tc, test_latency_live);
-  tcase_add_test(tc, test_latency_steady_while_panning);
-  tcase_add_test(tc, test_live_skips_late_slots);
-  tcase_add_test(tc, test_model_and_device_fixed_while_playing);
-  tcase_add_test(tc, test_error_missing_model_folder);
-  tcase_add_test(tc, test_error_broken_model_index);
-  tcase_add_test(tc, test_error_truncated_weights);
-  tcase_add_test(tc, test_error_device_cuda);
-  tcase_add_test(tc, test_error_device_nonsense);
-  return s;
+  return one_case_suite("amusedsrc",
+                        {AMUSED_TEST(test_caps_fixate_native_size_and_default_framerate),
+                         AMUSED_TEST(test_caps_other_supported_size),
+                         AMUSED_TEST(test_caps_advertise_model_sizes),
+                         AMUSED_TEST(test_caps_refuse_impossible_size),
+                         AMUSED_TEST(test_caps_refuse_zero_framerate),
+                         AMUSED_TEST(test_timestamps_8fps),
+                         AMUSED_TEST(test_timestamps_25fps),
+                         AMUSED_TEST(test_timestamps_ntsc),
+                         AMUSED_TEST(test_num_buffers_eos_and_duration),
+                         AMUSED_TEST(test_prompt_change_while_playing),
+                         AMUSED_TEST(test_same_seed_same_frames),
+                         AMUSED_TEST(test_property_flags),
+                         AMUSED_TEST(test_motion_speed_follows_a_control_source),
+                         AMUSED_TEST(test_state_cycles),
+                         AMUSED_TEST(test_seek_only_to_start),
+                         AMUSED_TEST(test_live_pause_resume),
+                         AMUSED_TEST(test_null_in_the_middle_of_a_frame),
+                         AMUSED_TEST(test_latency_query_non_live),
+                         AMUSED_TEST(test_latency_live),
+                         AMUSED_TEST(test_latency_steady_while_panning),
+                         AMUSED_TEST(test_live_skips_late_slots),
+                         AMUSED_TEST(test_model_and_device_fixed_while_playing),
+                         AMUSED_TEST(test_error_missing_model_folder),
+                         AMUSED_TEST(test_error_broken_model_index),
+                         AMUSED_TEST(test_error_truncated_weights),
+                         AMUSED_TEST(test_error_device_cuda),
+                         AMUSED_TEST(test_error_device_nonsense)});
 }
 
 GST_CHECK_MAIN(amusedsrc);

@@ -400,28 +400,18 @@ GST_START_TEST(test_error_device_cuda) {
 GST_END_TEST;
 
 static Suite *amusedstylize_suite(void) {
-  Suite *s = suite_create("amusedstylize");
-  TCase *tc = tcase_create("general");
-  suite_add_tcase(s, tc);
-  tcase_add_test(tc, test_any_size_resized_and_back);
-  tcase_add_test(tc, test_padded_rows);
-  tcase_add_test(tc, test_native_size);
-  tcase_add_test(tc, test_strength_zero_is_passthrough);
-  tcase_add_test(tc, test_prompt_change_applies_to_next_frame);
-  tcase_add_test(tc, test_static_input_is_stable);
-  tcase_add_test(tc, test_same_seed_same_frames);
-  tcase_add_test(tc, test_qos_skips_regeneration);
-  tcase_add_test(tc, test_mask_limits_the_region);
-  tcase_add_test(tc, test_work_scale_sets_the_working_size);
-  tcase_add_test(tc, test_meta_survives_videoconvert);
-  tcase_add_test(tc, test_latency_query);
-  tcase_add_test(tc, test_state_cycles);
-  tcase_add_test(tc, test_null_in_the_middle_of_a_frame);
-  tcase_add_test(tc, test_error_missing_mask);
-  tcase_add_test(tc, test_error_mask_not_a_png);
-  tcase_add_test(tc, test_error_missing_model_folder);
-  tcase_add_test(tc, test_error_device_cuda);
-  return s;
+  return one_case_suite(
+      "amusedstylize",
+      {AMUSED_TEST(test_any_size_resized_and_back), AMUSED_TEST(test_padded_rows),
+       AMUSED_TEST(test_native_size), AMUSED_TEST(test_strength_zero_is_passthrough),
+       AMUSED_TEST(test_prompt_change_applies_to_next_frame),
+       AMUSED_TEST(test_static_input_is_stable), AMUSED_TEST(test_same_seed_same_frames),
+       AMUSED_TEST(test_qos_skips_regeneration), AMUSED_TEST(test_mask_limits_the_region),
+       AMUSED_TEST(test_work_scale_sets_the_working_size),
+       AMUSED_TEST(test_meta_survives_videoconvert), AMUSED_TEST(test_latency_query),
+       AMUSED_TEST(test_state_cycles), AMUSED_TEST(test_null_in_the_middle_of_a_frame),
+       AMUSED_TEST(test_error_missing_mask), AMUSED_TEST(test_error_mask_not_a_png),
+       AMUSED_TEST(test_error_missing_model_folder), AMUSED_TEST(test_error_device_cuda)});
 }
 
 GST_CHECK_MAIN(amusedstylize);

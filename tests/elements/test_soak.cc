@@ -168,15 +168,11 @@ GST_START_TEST(test_50_state_cycles) {
 GST_END_TEST;
 
 static Suite *soak_suite(void) {
-  Suite *s = suite_create("soak");
-  TCase *tc = tcase_create("general");
-  tcase_set_timeout(tc, 3600);
-  suite_add_tcase(s, tc);
-  tcase_add_test(tc, test_amusedsrc_10000_buffers);
-  tcase_add_test(tc, test_amusedstylize_whole_clip);
-  tcase_add_test(tc, test_amusedstylize_1000_buffers);
-  tcase_add_test(tc, test_50_state_cycles);
-  return s;
+  return amused_check::one_case_suite(
+      "soak",
+      {AMUSED_TEST(test_amusedsrc_10000_buffers), AMUSED_TEST(test_amusedstylize_whole_clip),
+       AMUSED_TEST(test_amusedstylize_1000_buffers), AMUSED_TEST(test_50_state_cycles)},
+      3600);
 }
 
 GST_CHECK_MAIN(soak);

@@ -83,13 +83,10 @@ GST_START_TEST(test_state_changes_up_and_down_in_pipeline) {
 GST_END_TEST;
 
 static Suite *states_suite(void) {
-  Suite *s = suite_create("states");
-  TCase *tc = tcase_create("general");
-  suite_add_tcase(s, tc);
-  tcase_add_test(tc, test_both_factories_registered);
-  tcase_add_test(tc, test_state_changes_up_and_down_seq);
-  tcase_add_test(tc, test_state_changes_up_and_down_in_pipeline);
-  return s;
+  return amused_check::one_case_suite(
+      "states",
+      {AMUSED_TEST(test_both_factories_registered), AMUSED_TEST(test_state_changes_up_and_down_seq),
+       AMUSED_TEST(test_state_changes_up_and_down_in_pipeline)});
 }
 
 GST_CHECK_MAIN(states);

@@ -185,17 +185,13 @@ GST_START_TEST(test_two_elements_and_two_pipelines_share_a_model) {
 GST_END_TEST;
 
 static Suite *stress_suite(void) {
-  Suite *s = suite_create("stress");
-  TCase *tc = tcase_create("general");
-  tcase_set_timeout(tc, 600);
-  suite_add_tcase(s, tc);
-  tcase_add_test(tc, test_flushing_seek_during_a_frame);
-  tcase_add_test(tc, test_caps_change_mid_stream);
-  tcase_add_test(tc, test_eos_during_a_long_frame);
-  tcase_add_test(tc, test_null_mid_frame_a_hundred_times);
-  tcase_add_test(tc, test_properties_written_every_millisecond);
-  tcase_add_test(tc, test_two_elements_and_two_pipelines_share_a_model);
-  return s;
+  return one_case_suite(
+      "stress",
+      {AMUSED_TEST(test_flushing_seek_during_a_frame), AMUSED_TEST(test_caps_change_mid_stream),
+       AMUSED_TEST(test_eos_during_a_long_frame), AMUSED_TEST(test_null_mid_frame_a_hundred_times),
+       AMUSED_TEST(test_properties_written_every_millisecond),
+       AMUSED_TEST(test_two_elements_and_two_pipelines_share_a_model)},
+      600);
 }
 
 GST_CHECK_MAIN(stress);

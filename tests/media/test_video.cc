@@ -20,9 +20,7 @@
 namespace amused::media {
 namespace {
 
-using testing::expect_error;
-using testing::make_image;
-using testing::TempDir;
+using namespace testing;  // test_util.h: TempDir, make_image, expect_error, ...
 
 // libx264's statistics would drown the test output; errors still show.
 const bool kQuietFfmpeg = (set_ffmpeg_log_level(FfmpegLogLevel::kError), true);
