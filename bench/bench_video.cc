@@ -6,13 +6,14 @@
 // at each of --speeds and each of --min-steps (the fewest steps a partial frame takes).
 // --restyle DIR restyles the PNG frames in DIR instead, every frame from scratch beside
 // regenerating only changed tokens. --profile adds where the full method's time goes;
-// --full-only leaves out the two baselines (speed-ups are then against the first row).
+// --full-only leaves out the two baselines (speed-ups are then against the first row);
+// --decode-check measures how far a windowed VQ decode is from a full one.
 // Prints figures; never passes or fails.
 //
 //   amused-bench-video [--model DIR | --config DIR] [--frames 48] [--speeds 2[,4,...]]
 //                      [--min-steps 3[,1,...]] [--prompt TEXT] [--seed N] [--guidance G]
 //                      [--precision fp32|bf16|int8] [--threads N] [--profile] [--full-only]
-//                      [--out DIR]
+//                      [--decode-check] [--out DIR]
 //   amused-bench-video --restyle DIR [--model DIR] [--prompt TEXT] [--strength 0.6] ...
 #include <torch/torch.h>
 
@@ -31,8 +32,12 @@
 #include "amused_build_config.h"
 #include "lab/amused_lab.h"
 #include "media/image_io.h"
+#include "nn/layers.h"
+#include "pipeline/model.h"
+#include "pipeline/sampling_loop.h"
 #include "util/profiler.h"
 #include "util/thread_scope.h"
+#include "video/window.h"
 
 namespace {
 
@@ -251,6 +256,36 @@ ModeResult restyle(const std::shared_ptr<const Model> &model, const std::vector<
                       [&](int k) { return session.stylize_next(sources[k], p); });
 }
 
+// How far a windowed decode (what a partial frame pays for) is from a full decode, on the
+// pixels that are used: a band of two token columns at the right edge and the seam token
+// left of it, decoded with `halo` more tokens of context, both with the first decode's
+// normalisation (as the session decodes). Max and mean absolute difference, 0..255.
+void print_decode_check(const Model &model, const Frame &frame) {
+  torch::InferenceMode guard;
+  const int64_t h = frame.tokens.rows, w = frame.tokens.cols, scale = model.vae_scale_factor();
+  const auto tokens = torch::tensor(frame.tokens.ids).view({1, h, w}).to(model.device());
+  nn::NormStats norms;
+  norms.mode = nn::NormStats::Mode::kRecord;
+  const auto full = pipeline::decode_tokens(model, tokens, &norms);
+  norms.mode = nn::NormStats::Mode::kApply;
+  auto band = torch::zeros({1, h, w}, torch::kBool);
+  band.index_put_({0, torch::indexing::Slice(), torch::indexing::Slice(w - 2, w)}, true);
+  std::printf(
+      "\n| decoder halo (tokens) | columns decoded | max difference | mean difference |\n"
+      "|---|---|---|---|\n");
+  for (int halo = 0; halo <= 6; ++halo) {
+    const auto window = video::window_around(band, 1 + halo);
+    auto pasted = full.clone().zero_();
+    video::paste(pasted, pipeline::decode_tokens(model, video::crop(tokens, window), &norms),
+                 window, scale);
+    const auto used = torch::indexing::Slice((w - 3) * scale, w * scale);
+    const auto diff = (pasted.index({"...", used}) - full.index({"...", used})).abs() * 255.0;
+    std::printf("| %d | %lld of %lld | %.3f | %.4f |\n", halo,
+                static_cast<long long>(window.cols()), static_cast<long long>(w),
+                diff.max().item<double>(), diff.mean().item<double>());
+  }
+}
+
 std::vector<Image> read_frames(const fs::path &dir, int limit) {
   std::vector<fs::path> files;
   for (const auto &entry : fs::directory_iterator(dir))
@@ -268,7 +303,8 @@ int main(int argc, char **argv) {
       prompt = "a large red car at the left on a road under a sunset sky with mountains";
   std::string out = "", precision = "fp32";
   int frames = 48, threads = 0;
-  bool frames_given = false, prompt_given = false, profile = false, full_only = false;
+  bool frames_given = false, prompt_given = false, profile = false, full_only = false,
+       decode_check = false;
   std::vector<double> speeds{2}, min_steps{3};
   double strength = 0.6;
   std::optional<double> guidance;  // unset: the model's recommended scale
@@ -310,6 +346,8 @@ int main(int argc, char **argv) {
       profile = true;
     else if (a == "--full-only")
       full_only = true;
+    else if (a == "--decode-check")
+      decode_check = true;
     else if (a == "--out")
       out = next();
     else {
@@ -362,6 +400,17 @@ int main(int argc, char **argv) {
                     100.0 * r.regenerated, still_region_flicker(sources, r.frames));
       }
       if (profile) print_profile(results.back());
+      return 0;
+    }
+
+    if (decode_check) {
+      VideoSession session(model);
+      VideoParams first;
+      first.generate.prompt = prompt;
+      first.generate.seed = seed;
+      first.generate.guidance_scale = guidance;
+      std::printf("%s: a windowed decode against a full decode of the same tokens\n", what.c_str());
+      print_decode_check(*model, session.generate_next(first));
       return 0;
     }
 

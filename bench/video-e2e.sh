@@ -2,7 +2,7 @@
 # Frames per second as a user gets them: gst-launch to an encoded file, the model's load
 # included. Text to video at each pan speed, the full method (the elements' defaults) beside
 # independent frames (cross-frame-attention=none reuse-tokens=false); and restyling public
-# footage where a small part of the picture moves (a ball thrown across a still room,
+# footage where a small part of the picture moves (a ball falling in a classroom,
 # tests/data/footage/ball-subtitled.mkv) with token reuse beside restyling every frame from
 # scratch. Prints a table of figures; never passes or fails.
 #
