@@ -88,6 +88,12 @@ torch::Tensor decode_tokens(const Model &model, const torch::Tensor &tokens, nn:
   return model.vqvae()->decode_indices(tokens.to(model.device()), stats).clamp(0, 1);
 }
 
+torch::Tensor decode_token_region(const Model &model, const torch::Tensor &tokens,
+                                  nn::NormStats *stats, const vq::GridRect &wanted) {
+  ProfileScope scope("VQ decode");
+  return model.vqvae()->decode_region(tokens.to(model.device()), stats, wanted).clamp(0, 1);
+}
+
 torch::Tensor encode_to_tokens(const Model &model, const torch::Tensor &images) {
   ProfileScope scope("VQ encode");
   auto latents = model.vqvae()->encode(images.to(model.device()));

@@ -56,11 +56,6 @@ constexpr int64_t kMargin = 1;
 // A partial frame's transformer runs on the re-masked band and this many tokens around it;
 // beyond them the anchor frame's keys/values carry the scene.
 constexpr int64_t kContextTokens = 2;
-// Its decoder runs on the band, the token the seam blends over and this many more, whose
-// pixels are decoded but not used (the convolutions see real neighbours up to the band).
-// Five reproduce the default model's full decode to 0.27/255 on the used pixels; two were
-// 8/255 off (amused-bench-video --decode-check).
-constexpr int64_t kDecoderHalo = 5;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -123,18 +118,23 @@ struct VideoSession::State {
   }
 
   // `tokens` decoded where `band` changed and `previous` kept elsewhere (the seam blended
-  // over one token): only the band, its ring and a halo go through the decoder.
+  // over one token). Each group of changed tokens and its seam ring is decoded as a full
+  // decode with the anchor's normalisation gives it, computing only what it depends on.
   torch::Tensor decode_band(const torch::Tensor &tokens, const torch::Tensor &band,
                             const torch::Tensor &previous) {
     const int64_t scale = m().vae_scale_factor();
-    const auto windows = video::windows_around(band, 1 + kDecoderHalo);
+    const auto windows = video::windows_around(band, 1);
+    auto &norms = anchors.decoder_norms();
     torch::Tensor fresh;
-    if (windows.empty()) {
+    if (windows.empty() || !norms.recorded() || !m().vqvae()->decodes_regions()) {
       fresh = decode(tokens, true);
     } else {
       fresh = previous.clone();
-      for (const auto &window : windows)
-        video::paste(fresh, decode(video::crop(tokens, window), true), window, scale);
+      for (const auto &w : windows)
+        video::paste(
+            fresh,
+            pipeline::decode_token_region(m(), tokens, &norms, {w.top, w.bottom, w.left, w.right}),
+            w, scale);
     }
     return video::blend_region(previous, fresh, band, scale);
   }

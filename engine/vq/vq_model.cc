@@ -2,6 +2,11 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
+
+#include "amused.h"
+
 namespace amused::vq {
 
 EncoderImpl::EncoderImpl(const VQConfig &c) {
@@ -45,6 +50,55 @@ DecoderImpl::DecoderImpl(const VQConfig &c) {
   conv_norm_out = register_module("conv_norm_out", nn::GroupNorm(g, ch[0], 1e-6));
   conv_out =
       register_module("conv_out", nn::Conv2d(nn::Conv2dOptions{ch[0], c.out_channels, 3, 1, 1}));
+
+  // Every 3x3 convolution reaches one pixel of its own resolution: 1/p latents where a latent
+  // is p pixels wide there. Group norms with applied statistics, SiLU, the 1x1 shortcuts and
+  // nearest upsampling reach nothing further.
+  const size_t blocks = ch.size();
+  const double final_scale = static_cast<double>(int64_t{1} << (blocks - 1));
+  reach_.assign(blocks + 2, 0.0);
+  reach_[blocks + 1] = 1.0 / final_scale;  // conv_out
+  const double convs_per_block = 2.0 * static_cast<double>(c.layers_per_block + 1);
+  for (size_t i = blocks; i-- > 0;) {
+    const double scale = static_cast<double>(int64_t{1} << i);
+    double own = convs_per_block / scale;
+    if (i + 1 < blocks) own += 1.0 / (2.0 * scale);  // the upsampler's conv, at twice the scale
+    reach_[i + 1] = reach_[i + 2] + own;
+  }
+  reach_[0] = reach_[1] + 1.0 + 4.0;  // conv_in and the mid block's two resnets
+}
+
+torch::Tensor DecoderImpl::forward_region(torch::Tensor x, nn::NormStats *stats,
+                                          const GridRect &wanted) {
+  if (!stats || stats->mode != nn::NormStats::Mode::kApply || !mid_block->attentions->is_empty())
+    throw Error(
+        "VQ decoder: a region decodes exactly only with applied normalisation and no "
+        "attention");
+  const int64_t h = x.size(2), w = x.size(3);
+  GridRect have{0, h, 0, w};
+  int64_t scale = 1;  // pixels per latent at the current stage
+  // Narrows x to `wanted` grown by what the remaining layers reach.
+  auto keep = [&](double reach) {
+    const auto grow = static_cast<int64_t>(std::ceil(reach));
+    const GridRect next{std::max<int64_t>(0, wanted.top - grow), std::min(h, wanted.bottom + grow),
+                        std::max<int64_t>(0, wanted.left - grow), std::min(w, wanted.right + grow)};
+    using torch::indexing::Slice;
+    x = x.index({"...", Slice((next.top - have.top) * scale, (next.bottom - have.top) * scale),
+                 Slice((next.left - have.left) * scale, (next.right - have.left) * scale)});
+    have = next;
+  };
+  stats->cursor = 0;
+  keep(reach_[0]);
+  x = mid_block->forward(conv_in(x), stats);
+  for (size_t i = 0; i < up_blocks->size(); ++i) {
+    keep(reach_[i + 1]);
+    x = up_blocks[i]->as<UpDecoderBlockImpl>()->forward(x, stats);
+    if (i + 1 < up_blocks->size()) scale *= 2;
+  }
+  keep(reach_.back());
+  x = conv_out(torch::silu(conv_norm_out->forward(x, stats)));
+  keep(0.0);
+  return x;
 }
 
 torch::Tensor DecoderImpl::forward(torch::Tensor x, nn::NormStats *stats) {
@@ -116,6 +170,14 @@ torch::Tensor VQModelImpl::decode_latents(const torch::Tensor &quantized, nn::No
 
 torch::Tensor VQModelImpl::decode_indices(const torch::Tensor &indices, nn::NormStats *stats) {
   return decode_latents(quantize->lookup(indices), stats);
+}
+
+torch::Tensor VQModelImpl::decode_region(const torch::Tensor &indices, nn::NormStats *stats,
+                                         const GridRect &wanted) {
+  return decoder
+      ->forward_region(post_quant_conv(to_compute(quantize->lookup(indices))), stats, wanted)
+      .to(torch::kFloat32)
+      .contiguous();
 }
 
 }  // namespace amused::vq

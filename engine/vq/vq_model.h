@@ -5,6 +5,8 @@
 
 #include <torch/nn/modules/container/modulelist.h>
 
+#include <vector>
+
 #include "nn/layers.h"
 #include "vq/vq_blocks.h"
 #include "vq/vq_config.h"
@@ -23,15 +25,31 @@ class EncoderImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Encoder);
 
+// Rows [top, bottom) and columns [left, right) of a latent (token) grid.
+struct GridRect {
+  int64_t top = 0, bottom = 0, left = 0, right = 0;
+};
+
 class DecoderImpl : public torch::nn::Module {
  public:
   explicit DecoderImpl(const VQConfig &c);
   torch::Tensor forward(torch::Tensor x, nn::NormStats *stats = nullptr);
+  // The pixels of `wanted` only, each stage run on just the latents its remaining layers
+  // reach from there (3x3 convolutions: the low-resolution stages see much of the grid, the
+  // costly full-resolution ones little more than `wanted`). With normalisation applied from
+  // `stats` (NormStats::Mode::kApply) every layer is local and the result is the full
+  // decode's pixels; without, Error.
+  torch::Tensor forward_region(torch::Tensor x, nn::NormStats *stats, const GridRect &wanted);
   nn::Conv2d conv_in = nullptr;
   MidBlock mid_block = nullptr;
   torch::nn::ModuleList up_blocks;
   nn::GroupNorm conv_norm_out = nullptr;
   nn::Conv2d conv_out = nullptr;
+
+ private:
+  // How far, in latents, the layers after each crop point reach: [0] from the input (conv_in
+  // and the mid block onward), [1 + i] from up block i onward, back() the output layers.
+  std::vector<double> reach_;
 };
 TORCH_MODULE(Decoder);
 
@@ -57,6 +75,13 @@ class VQModelImpl : public torch::nn::Module {
   torch::Tensor decode_indices(const torch::Tensor &indices, nn::NormStats *stats = nullptr);
   // Quantized latents [B,C,h,w] -> image.
   torch::Tensor decode_latents(const torch::Tensor &quantized, nn::NormStats *stats = nullptr);
+  // The pixels of the tokens in `wanted` as a full decode gives them, computing only what
+  // they depend on (DecoderImpl::forward_region; `stats` in kApply mode).
+  torch::Tensor decode_region(const torch::Tensor &indices, nn::NormStats *stats,
+                              const GridRect &wanted);
+  // Whether decode_region can work: the decoder has no attention (no layer sees the whole
+  // grid). True for every aMUSEd VQ.
+  bool decodes_regions() const { return decoder->mid_block->attentions->is_empty(); }
 
   const VQConfig &config() const { return config_; }
 

@@ -11,6 +11,7 @@
 
 #include "amused.h"
 #include "golden.h"
+#include "nn/layers.h"
 #include "pipeline/model.h"
 #include "pipeline/sampling_loop.h"
 
@@ -326,6 +327,40 @@ TEST(SharedModel, TwoSessionsOnTwoThreadsEqualRunningThemInTurn) {
   EXPECT_EQ(together_a, alone_a);
   EXPECT_EQ(together_b, alone_b);
   EXPECT_NE(alone_a, alone_b);
+}
+
+// A region decode (what a partial frame pays for) gives the full decode's pixels of the
+// region, with the full decode's normalisation, wherever the region lies; decoding only the
+// region's tokens does not (the decoder reaches across tokens).
+TEST(PartialDecode, ARegionIsTheFullDecodeThere) {
+  auto model = tiny();
+  torch::InferenceMode guard;
+  const int64_t scale = model->vae_scale_factor();
+  auto gen = pipeline::make_generator(21);
+  const auto tokens =
+      torch::randint(0, model->vqvae()->config().num_vq_embeddings, {1, 8, 8}, gen, torch::kLong);
+  nn::NormStats norms;
+  norms.mode = nn::NormStats::Mode::kRecord;
+  const auto full = pipeline::decode_tokens(*model, tokens, &norms);
+  norms.mode = nn::NormStats::Mode::kApply;
+  using torch::indexing::Slice;
+  auto pixels_of = [&](const torch::Tensor &image, const vq::GridRect &r) {
+    return image.index(
+        {"...", Slice(r.top * scale, r.bottom * scale), Slice(r.left * scale, r.right * scale)});
+  };
+  for (const vq::GridRect r : {vq::GridRect{0, 8, 6, 8}, vq::GridRect{2, 5, 3, 6},
+                               vq::GridRect{0, 1, 0, 1}, vq::GridRect{0, 8, 0, 8}}) {
+    const auto region = pipeline::decode_token_region(*model, tokens, &norms, r);
+    ASSERT_EQ(region.sizes(), pixels_of(full, r).sizes());
+    EXPECT_LT((region - pixels_of(full, r)).abs().max().item<double>(), 1e-5)
+        << r.top << ".." << r.bottom << " x " << r.left << ".." << r.right;
+  }
+  const vq::GridRect inner{2, 5, 3, 6};
+  const auto alone = pipeline::decode_tokens(
+      *model, tokens.index({"...", Slice(2, 5), Slice(3, 6)}).contiguous(), &norms);
+  EXPECT_GT((alone - pixels_of(full, inner)).abs().max().item<double>(), 1e-3);
+  nn::NormStats recording;
+  EXPECT_THROW(pipeline::decode_token_region(*model, tokens, &recording, inner), Error);
 }
 
 int threads_in_process() {
