@@ -310,11 +310,8 @@ void print_decode_check(const Model &model, const Frame &frame) {
   const double region_s = best_of_3(
       [&] {
         auto pasted = torch::zeros_like(full);
-        return video::paste(
-            pasted,
-            pipeline::decode_token_region(model, tokens, &norms,
-                                          {used.top, used.bottom, used.left, used.right}),
-            used, scale);
+        return video::paste(pasted, pipeline::decode_token_region(model, tokens, &norms, used),
+                            used, scale);
       },
       &pixels);
   report("the region decode (what the session uses)", pixels, region_s);

@@ -89,14 +89,6 @@ struct StylizeState {
   std::string mask_path;
   gdouble work_scale = DEFAULT_WORK_SCALE;
   FrameTimes times;
-
-  // Calls `f` with the element's own plain properties (set/get_field_property).
-  template <typename F>
-  gboolean with_fields(F &&f) {
-    return f(field_property(PROP_STRENGTH, strength),
-             field_property(PROP_CHANGE_THRESHOLD, change_threshold),
-             field_property(PROP_WORK_SCALE, work_scale));
-  }
   GstClockTime earliest_time = GST_CLOCK_TIME_NONE;
   gdouble proportion = 1.0;
 
@@ -112,6 +104,14 @@ struct StylizeState {
   guint64 processed = 0;
 
   std::atomic<bool> cancel{false};
+
+  // Calls `f` with the element's own plain properties (set/get_field_property).
+  template <typename F>
+  gboolean with_fields(F &&f) {
+    return f(field_property(PROP_STRENGTH, strength),
+             field_property(PROP_CHANGE_THRESHOLD, change_threshold),
+             field_property(PROP_WORK_SCALE, work_scale));
+  }
 };
 
 }  // namespace

@@ -89,7 +89,7 @@ torch::Tensor decode_tokens(const Model &model, const torch::Tensor &tokens, nn:
 }
 
 torch::Tensor decode_token_region(const Model &model, const torch::Tensor &tokens,
-                                  nn::NormStats *stats, const vq::GridRect &wanted) {
+                                  nn::NormStats *stats, const GridRect &wanted) {
   ProfileScope scope("VQ decode");
   return model.vqvae()->decode_region(tokens.to(model.device()), stats, wanted).clamp(0, 1);
 }

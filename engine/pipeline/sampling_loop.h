@@ -62,7 +62,7 @@ torch::Tensor decode_tokens(const Model &model, const torch::Tensor &tokens,
 // The pixels of the tokens in `wanted`, as decode_tokens with `stats` (applied) gives them,
 // computing only what they depend on (VQModelImpl::decode_region).
 torch::Tensor decode_token_region(const Model &model, const torch::Tensor &tokens,
-                                  nn::NormStats *stats, const vq::GridRect &wanted);
+                                  nn::NormStats *stats, const GridRect &wanted);
 // Images in [0,1] [B,3,H,W] -> nearest-codebook token grid [B,h,w].
 torch::Tensor encode_to_tokens(const Model &model, const torch::Tensor &images);
 

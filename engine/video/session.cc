@@ -131,10 +131,7 @@ struct VideoSession::State {
     } else {
       fresh = previous.clone();
       for (const auto &w : windows)
-        video::paste(
-            fresh,
-            pipeline::decode_token_region(m(), tokens, &norms, {w.top, w.bottom, w.left, w.right}),
-            w, scale);
+        video::paste(fresh, pipeline::decode_token_region(m(), tokens, &norms, w), w, scale);
     }
     return video::blend_region(previous, fresh, band, scale);
   }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "video/token_grid_ops.h"
+
 namespace amused::video {
 
 using torch::indexing::Slice;
@@ -57,17 +59,13 @@ TokenWindow window_around(const torch::Tensor &mask, int64_t margin, int64_t ali
 
 std::vector<TokenWindow> windows_around(const torch::Tensor &mask, int64_t margin, int64_t align) {
   const int64_t h = mask.size(-2), w = mask.size(-1);
-  const auto cells = mask.reshape({h, w}).to(torch::kCPU, torch::kBool).contiguous();
-  const auto at = cells.accessor<bool, 2>();
-  // The cells within `margin` of a masked one, grouped into 8-connected components: each
-  // component's bounding box is a window to start with; merging then joins them.
-  std::vector<char> near(static_cast<size_t>(h * w), 0);
-  for (int64_t y = 0; y < h; ++y)
-    for (int64_t x = 0; x < w; ++x)
-      if (at[y][x])
-        for (int64_t v = std::max<int64_t>(0, y - margin); v < std::min(h, y + margin + 1); ++v)
-          for (int64_t u = std::max<int64_t>(0, x - margin); u < std::min(w, x + margin + 1); ++u)
-            near[v * w + u] = 1;
+  // The cells within `margin` of a masked one (1), grouped into 8-connected components
+  // (marked 2 once visited): each component's bounding box is a window to start with;
+  // merging then joins them.
+  const auto grown_mask = dilate(mask.reshape({1, h, w}).to(torch::kBool), static_cast<int>(margin))
+                              .to(torch::kCPU, torch::kUInt8)
+                              .contiguous();
+  std::vector<uint8_t> near(grown_mask.data_ptr<uint8_t>(), grown_mask.data_ptr<uint8_t>() + h * w);
   std::vector<TokenWindow> windows;
   std::vector<std::pair<int64_t, int64_t>> stack;
   for (int64_t y0 = 0; y0 < h; ++y0)

@@ -9,16 +9,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "util/grid_rect.h"
+
 namespace amused::video {
 
-// Rows [top, bottom) and columns [left, right) of a token grid.
-struct TokenWindow {
-  int64_t top = 0, bottom = 0, left = 0, right = 0;
-  int64_t rows() const { return bottom - top; }
-  int64_t cols() const { return right - left; }
-  int64_t cells() const { return rows() * cols(); }
-  bool empty() const { return rows() <= 0 || cols() <= 0; }
-};
+using TokenWindow = GridRect;
 
 // The bounding box of `mask` [1,h,w] grown by `margin` tokens on every side, clipped to the
 // grid, with its edges on multiples of `align` (models that halve the grid internally need

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "amused.h"
 
@@ -56,7 +57,7 @@ DecoderImpl::DecoderImpl(const VQConfig &c) {
   // nearest upsampling reach nothing further.
   const size_t blocks = ch.size();
   const double final_scale = static_cast<double>(int64_t{1} << (blocks - 1));
-  reach_.assign(blocks + 2, 0.0);
+  reach_.assign(blocks + 3, 0.0);          // back(): the result, which reaches nothing
   reach_[blocks + 1] = 1.0 / final_scale;  // conv_out
   const double convs_per_block = 2.0 * static_cast<double>(c.layers_per_block + 1);
   for (size_t i = blocks; i-- > 0;) {
@@ -68,6 +69,26 @@ DecoderImpl::DecoderImpl(const VQConfig &c) {
   reach_[0] = reach_[1] + 1.0 + 4.0;  // conv_in and the mid block's two resnets
 }
 
+torch::Tensor DecoderImpl::run(torch::Tensor x, nn::NormStats *stats, const Narrow &narrow) {
+  if (stats) stats->cursor = 0;
+  int64_t scale = 1;  // pixels per latent at the current stage
+  narrow(x, 0, scale);
+  x = mid_block->forward(conv_in(x), stats);
+  for (size_t i = 0; i < up_blocks->size(); ++i) {
+    narrow(x, i + 1, scale);
+    x = up_blocks[i]->as<UpDecoderBlockImpl>()->forward(x, stats);
+    if (i + 1 < up_blocks->size()) scale *= 2;
+  }
+  narrow(x, up_blocks->size() + 1, scale);
+  x = conv_out(torch::silu(conv_norm_out->forward(x, stats)));
+  narrow(x, up_blocks->size() + 2, scale);
+  return x;
+}
+
+torch::Tensor DecoderImpl::forward(torch::Tensor x, nn::NormStats *stats) {
+  return run(std::move(x), stats, [](torch::Tensor &, size_t, int64_t) {});
+}
+
 torch::Tensor DecoderImpl::forward_region(torch::Tensor x, nn::NormStats *stats,
                                           const GridRect &wanted) {
   if (!stats || stats->mode != nn::NormStats::Mode::kApply || !mid_block->attentions->is_empty())
@@ -76,36 +97,16 @@ torch::Tensor DecoderImpl::forward_region(torch::Tensor x, nn::NormStats *stats,
         "attention");
   const int64_t h = x.size(2), w = x.size(3);
   GridRect have{0, h, 0, w};
-  int64_t scale = 1;  // pixels per latent at the current stage
-  // Narrows x to `wanted` grown by what the remaining layers reach.
-  auto keep = [&](double reach) {
-    const auto grow = static_cast<int64_t>(std::ceil(reach));
+  // At each point, x narrowed to `wanted` grown by what the remaining layers reach.
+  return run(std::move(x), stats, [&](torch::Tensor &y, size_t point, int64_t scale) {
+    const auto grow = static_cast<int64_t>(std::ceil(reach_[point]));
     const GridRect next{std::max<int64_t>(0, wanted.top - grow), std::min(h, wanted.bottom + grow),
                         std::max<int64_t>(0, wanted.left - grow), std::min(w, wanted.right + grow)};
     using torch::indexing::Slice;
-    x = x.index({"...", Slice((next.top - have.top) * scale, (next.bottom - have.top) * scale),
+    y = y.index({"...", Slice((next.top - have.top) * scale, (next.bottom - have.top) * scale),
                  Slice((next.left - have.left) * scale, (next.right - have.left) * scale)});
     have = next;
-  };
-  stats->cursor = 0;
-  keep(reach_[0]);
-  x = mid_block->forward(conv_in(x), stats);
-  for (size_t i = 0; i < up_blocks->size(); ++i) {
-    keep(reach_[i + 1]);
-    x = up_blocks[i]->as<UpDecoderBlockImpl>()->forward(x, stats);
-    if (i + 1 < up_blocks->size()) scale *= 2;
-  }
-  keep(reach_.back());
-  x = conv_out(torch::silu(conv_norm_out->forward(x, stats)));
-  keep(0.0);
-  return x;
-}
-
-torch::Tensor DecoderImpl::forward(torch::Tensor x, nn::NormStats *stats) {
-  if (stats) stats->cursor = 0;
-  x = mid_block->forward(conv_in(x), stats);
-  for (auto &b : *up_blocks) x = b->as<UpDecoderBlockImpl>()->forward(x, stats);
-  return conv_out(torch::silu(conv_norm_out->forward(x, stats)));
+  });
 }
 
 VectorQuantizerImpl::VectorQuantizerImpl(int64_t count, int64_t dim) {

@@ -5,9 +5,11 @@
 
 #include <torch/nn/modules/container/modulelist.h>
 
+#include <functional>
 #include <vector>
 
 #include "nn/layers.h"
+#include "util/grid_rect.h"
 #include "vq/vq_blocks.h"
 #include "vq/vq_config.h"
 
@@ -24,11 +26,6 @@ class EncoderImpl : public torch::nn::Module {
   nn::Conv2d conv_out = nullptr;
 };
 TORCH_MODULE(Encoder);
-
-// Rows [top, bottom) and columns [left, right) of a latent (token) grid.
-struct GridRect {
-  int64_t top = 0, bottom = 0, left = 0, right = 0;
-};
 
 class DecoderImpl : public torch::nn::Module {
  public:
@@ -47,8 +44,13 @@ class DecoderImpl : public torch::nn::Module {
   nn::Conv2d conv_out = nullptr;
 
  private:
-  // How far, in latents, the layers after each crop point reach: [0] from the input (conv_in
-  // and the mid block onward), [1 + i] from up block i onward, back() the output layers.
+  // The layers in order, calling `narrow(x, point, pixels_per_latent)` at each point:
+  // 0 the input, 1 + i before up block i, blocks + 1 before the output layers, blocks + 2
+  // the result.
+  using Narrow = std::function<void(torch::Tensor &, size_t, int64_t)>;
+  torch::Tensor run(torch::Tensor x, nn::NormStats *stats, const Narrow &narrow);
+
+  // How far, in latents, the layers after each of those points reach.
   std::vector<double> reach_;
 };
 TORCH_MODULE(Decoder);

@@ -344,18 +344,18 @@ TEST(PartialDecode, ARegionIsTheFullDecodeThere) {
   const auto full = pipeline::decode_tokens(*model, tokens, &norms);
   norms.mode = nn::NormStats::Mode::kApply;
   using torch::indexing::Slice;
-  auto pixels_of = [&](const torch::Tensor &image, const vq::GridRect &r) {
+  auto pixels_of = [&](const torch::Tensor &image, const GridRect &r) {
     return image.index(
         {"...", Slice(r.top * scale, r.bottom * scale), Slice(r.left * scale, r.right * scale)});
   };
-  for (const vq::GridRect r : {vq::GridRect{0, 8, 6, 8}, vq::GridRect{2, 5, 3, 6},
-                               vq::GridRect{0, 1, 0, 1}, vq::GridRect{0, 8, 0, 8}}) {
+  for (const GridRect r :
+       {GridRect{0, 8, 6, 8}, GridRect{2, 5, 3, 6}, GridRect{0, 1, 0, 1}, GridRect{0, 8, 0, 8}}) {
     const auto region = pipeline::decode_token_region(*model, tokens, &norms, r);
     ASSERT_EQ(region.sizes(), pixels_of(full, r).sizes());
     EXPECT_LT((region - pixels_of(full, r)).abs().max().item<double>(), 1e-5)
         << r.top << ".." << r.bottom << " x " << r.left << ".." << r.right;
   }
-  const vq::GridRect inner{2, 5, 3, 6};
+  const GridRect inner{2, 5, 3, 6};
   const auto alone = pipeline::decode_tokens(
       *model, tokens.index({"...", Slice(2, 5), Slice(3, 6)}).contiguous(), &norms);
   EXPECT_GT((alone - pixels_of(full, inner)).abs().max().item<double>(), 1e-3);
