@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "nn/softmax_bf16.h"
 #include "util/profiler.h"
 
 namespace amused::nn {
@@ -57,7 +58,7 @@ torch::Tensor AttentionImpl::attend_queries(const torch::Tensor &q, const KeyVal
       auto queries =
           q.scalar_type() == torch::kBFloat16 ? q * scale_ : q.to(torch::kBFloat16).mul_(scale_);
       auto scores = torch::matmul(queries, kv.key.to(torch::kBFloat16).transpose(-1, -2));
-      out = torch::matmul(scores.softmax(-1), kv.value.to(torch::kBFloat16))
+      out = torch::matmul(softmax_bf16_(scores.contiguous()), kv.value.to(torch::kBFloat16))
                 .transpose(1, 2)
                 .reshape({b, s, -1})
                 .to(q.scalar_type());

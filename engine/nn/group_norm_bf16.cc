@@ -7,12 +7,11 @@
 #include <cstring>
 #include <vector>
 
+#include "nn/vector_clones.h"
+
 namespace amused::nn {
 
 namespace {
-
-#define AMUSED_VECTOR_CLONES \
-  __attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
 
 inline float to_float(uint16_t bits) {
   const uint32_t wide = static_cast<uint32_t>(bits) << 16;

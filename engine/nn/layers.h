@@ -32,6 +32,7 @@ class LinearImpl : public torch::nn::Module {
   // Converts and packs the weights for oneDNN (CPU), releasing the original ones.
   void pack(PackedType type);
   bool packed() const { return packed_ != nullptr; }
+  const PackedLinear *packed_product() const { return packed_.get(); }
   // Drops the weights (a fused product elsewhere computes this layer); forward then fails.
   void release_weights();
   bool released() const { return released_; }
@@ -112,6 +113,7 @@ class Conv2dImpl : public torch::nn::Module {
   // A pointwise convolution is a matrix product over channels: packed as a Linear.
   void pack(PackedType type);
   bool packed() const { return packed_ != nullptr; }
+  const PackedLinear *packed_product() const { return packed_.get(); }
   torch::Tensor weight, bias;
 
  private:

@@ -6,12 +6,11 @@
 #include <cmath>
 #include <vector>
 
+#include "nn/vector_clones.h"
+
 namespace amused::nn {
 
 namespace {
-
-#define AMUSED_VECTOR_CLONES \
-  __attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
 
 // Per row: the mean (layer norm only) and 1/sqrt(variance + eps).
 AMUSED_VECTOR_CLONES

@@ -10,10 +10,12 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 
 #include "amused.h"
+#include "nn/vector_clones.h"
 
 namespace amused::nn {
 
@@ -36,13 +38,8 @@ dt weight_type(PackedType type) { return type == PackedType::kInt8 ? dt::s8 : dt
 
 }  // namespace
 
-// The per-row loops around the int8 product, built for AVX-512, AVX2 and plain x86-64 and
-// chosen when the library loads (the engine is compiled for any x86-64). Plain loops the
-// compiler vectorizes; at::parallel_for splits the rows.
+// The per-row loops around the int8 product; at::parallel_for splits the rows.
 namespace {
-
-#define AMUSED_VECTOR_CLONES \
-  __attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
 
 AMUSED_VECTOR_CLONES
 void quantize_row_range(const float *x, int64_t begin, int64_t end, int64_t cols, uint8_t *q,
@@ -80,6 +77,10 @@ void scale_rows_range(float *y, int64_t begin, int64_t end, int64_t cols, const 
 }
 
 }  // namespace
+
+void quantize_row_u8(const float *x, int64_t cols, uint8_t *q, float *scale) {
+  quantize_row_range(x, 0, 1, cols, q, scale);
+}
 
 void quantize_rows_u8(const float *x, int64_t rows, int64_t cols, uint8_t *q, float *scales) {
   at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
@@ -172,13 +173,43 @@ int64_t PackedLinear::in_features() const { return impl_->in; }
 int64_t PackedLinear::out_features() const { return impl_->out; }
 size_t PackedLinear::weight_bytes() const { return impl_->packed_desc.get_size(); }
 
+QuantizedRows quantize_rows(const torch::Tensor &x) {
+  const int64_t cols = x.size(-1), rows = cols == 0 ? 0 : x.numel() / cols;
+  auto xf = x.to(torch::kFloat32).contiguous();
+  auto row_sizes = x.sizes().vec();
+  row_sizes.pop_back();
+  QuantizedRows q{torch::empty(x.sizes(), torch::kUInt8), torch::empty(row_sizes, torch::kFloat32)};
+  quantize_rows_u8(xf.data_ptr<float>(), rows, cols, q.values.data_ptr<uint8_t>(),
+                   q.scales.data_ptr<float>());
+  return q;
+}
+
 torch::Tensor PackedLinear::forward(const torch::Tensor &x) const {
+  if (impl_->type == PackedType::kInt8) return forward(quantize_rows(x));
+  check_input(x.size(-1));
+  const int64_t rows = x.numel() / impl_->in;
+  return run(x.reshape({rows, impl_->in}).to(torch::kBFloat16).contiguous(), torch::Tensor(),
+             x.sizes().vec());
+}
+
+torch::Tensor PackedLinear::forward(const QuantizedRows &x) const {
+  if (impl_->type != PackedType::kInt8)
+    throw std::logic_error("PackedLinear: quantized rows given to a bf16 product");
+  check_input(x.values.size(-1));
+  const int64_t rows = x.values.numel() / impl_->in;
+  return run(x.values.reshape({rows, impl_->in}), x.scales.reshape({rows}), x.values.sizes().vec());
+}
+
+void PackedLinear::check_input(int64_t features) const {
+  if (features != impl_->in)
+    throw Error("PackedLinear: input has " + std::to_string(features) + " features, expected " +
+                std::to_string(impl_->in));
+}
+
+torch::Tensor PackedLinear::run(const torch::Tensor &src, const torch::Tensor &row_scales,
+                                std::vector<int64_t> sizes) const {
   Impl &m = *impl_;
-  if (x.size(-1) != m.in)
-    throw Error("PackedLinear: input has " + std::to_string(x.size(-1)) + " features, expected " +
-                std::to_string(m.in));
-  auto sizes = x.sizes().vec();
-  const int64_t rows = x.numel() / m.in;
+  const int64_t rows = src.size(0);
   sizes.back() = m.out;
   auto y = torch::empty({rows, m.out}, torch::kFloat32);
   if (rows == 0) return y.view(sizes);
@@ -188,28 +219,19 @@ torch::Tensor PackedLinear::forward(const torch::Tensor &x) const {
 
   std::unordered_map<int, dnnl::memory> args;
   const auto &engine = cpu_engine();
+  args[DNNL_ARG_SRC] = dnnl::memory(pd.src_desc(), engine, src.data_ptr());
   args[DNNL_ARG_WEIGHTS] = dnnl::memory(m.packed_desc, engine, m.packed.data_ptr());
   args[DNNL_ARG_DST] = dnnl::memory(pd.dst_desc(), engine, y.data_ptr());
   args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(pd.scratchpad_desc(), engine, scratch.data_ptr());
-
-  torch::Tensor src, row_scales;
   int32_t zero_point = 128;
   if (m.type == PackedType::kInt8) {
-    auto xf = x.reshape({rows, m.in}).to(torch::kFloat32).contiguous();
-    src = torch::empty({rows, m.in}, torch::kUInt8);
-    row_scales = torch::empty({rows}, torch::kFloat32);
-    quantize_rows_u8(xf.data_ptr<float>(), rows, m.in, src.data_ptr<uint8_t>(),
-                     row_scales.data_ptr<float>());
     args[DNNL_ARG_ATTR_OUTPUT_SCALES] =
         dnnl::memory({{m.out}, dt::f32, tag::a}, engine, m.weight_scales.data_ptr());
     args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] =
         dnnl::memory({{1}, dt::s32, tag::a}, engine, &zero_point);
-  } else {
-    src = x.reshape({rows, m.in}).to(torch::kBFloat16).contiguous();
-    if (m.bias.defined())
-      args[DNNL_ARG_BIAS] = dnnl::memory({{1, m.out}, dt::f32, tag::ab}, engine, m.bias.data_ptr());
+  } else if (m.bias.defined()) {
+    args[DNNL_ARG_BIAS] = dnnl::memory({{1, m.out}, dt::f32, tag::ab}, engine, m.bias.data_ptr());
   }
-  args[DNNL_ARG_SRC] = dnnl::memory(pd.src_desc(), engine, src.data_ptr());
   thread_local dnnl::stream stream(engine);
   matmul.execute(stream, args);
   stream.wait();

@@ -11,10 +11,21 @@
 #include <torch/types.h>
 
 #include <memory>
+#include <vector>
 
 namespace amused::nn {
 
 enum class PackedType { kBFloat16, kInt8 };
+
+// Activations quantized for the int8 products: u8 rows with zero point 128, [..., K], and one
+// scale per row, [...]. Products of the same input share one quantization.
+struct QuantizedRows {
+  torch::Tensor values;
+  torch::Tensor scales;
+};
+
+// x [..., K], fp32 or bf16.
+QuantizedRows quantize_rows(const torch::Tensor &x);
 
 class PackedLinear {
  public:
@@ -26,6 +37,8 @@ class PackedLinear {
 
   // x [..., K] (fp32 or bf16) -> [..., N] fp32. Safe from several threads at once.
   torch::Tensor forward(const torch::Tensor &x) const;
+  // The same from rows quantized already (int8 products only).
+  torch::Tensor forward(const QuantizedRows &x) const;
 
   PackedType type() const;
   int64_t in_features() const;
@@ -33,6 +46,11 @@ class PackedLinear {
   size_t weight_bytes() const;  // what the packed weights occupy
 
  private:
+  void check_input(int64_t features) const;
+  // src [rows, K]: bf16, or u8 with its rows' scales.
+  torch::Tensor run(const torch::Tensor &src, const torch::Tensor &row_scales,
+                    std::vector<int64_t> sizes) const;
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
@@ -40,5 +58,7 @@ class PackedLinear {
 // Quantizes rows of `x` [M, K] (fp32, contiguous) to u8 with zero point 128: q = round(x / s)
 // + 128 with s = max|row| / 127. Writes `q` [M*K] and `scales` [M]. Exposed for its test.
 void quantize_rows_u8(const float *x, int64_t rows, int64_t cols, uint8_t *q, float *scales);
+// One row, on the calling thread (for kernels that quantize what they compute).
+void quantize_row_u8(const float *x, int64_t cols, uint8_t *q, float *scale);
 
 }  // namespace amused::nn

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "nn/gated_gelu.h"
 #include "nn/modulated_norm.h"
 #include "util/profiler.h"
 
@@ -206,13 +207,18 @@ GegluImpl::GegluImpl(int64_t dim, int64_t inner, bool bias) {
 }
 
 torch::Tensor GegluImpl::forward(const torch::Tensor &x) {
-  if (value_) {
-    auto value = value_->forward(x), gate = gate_->forward(x);
-    at::gelu_out(gate, gate);
-    return value.mul_(gate);
-  }
+  if (value_) return nn::gated_gelu_(value_->forward(x), gate_->forward(x));
   auto parts = proj(x).chunk(2, -1);
   return parts[0] * torch::gelu(parts[1]);
+}
+
+torch::Tensor GegluImpl::forward_into(const torch::Tensor &x, const nn::PackedLinear &next) {
+  if (value_->type() == nn::PackedType::kInt8 && next.type() == nn::PackedType::kInt8) {
+    // One quantization of x for both halves, and the hidden rows quantized as they are made.
+    const auto q = nn::quantize_rows(x);
+    return next.forward(nn::gated_gelu_quantized(value_->forward(q), gate_->forward(q)));
+  }
+  return next.forward(nn::gated_gelu_(value_->forward(x), gate_->forward(x)));
 }
 
 void GegluImpl::pack_halves(nn::PackedType type) {
@@ -236,8 +242,11 @@ FeedForwardImpl::FeedForwardImpl(int64_t dim, int64_t inner, bool bias) {
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor &x) {
   ProfileScope scope("transformer: feed-forward");
-  auto h = net[0]->as<GegluImpl>()->forward(x);
-  return net[2]->as<nn::LinearImpl>()->forward(h);
+  auto *geglu = net[0]->as<GegluImpl>();
+  auto *out = net[2]->as<nn::LinearImpl>();
+  if (geglu->packed() && out->packed_product())
+    return geglu->forward_into(x, *out->packed_product()).to(x.scalar_type());
+  return out->forward(geglu->forward(x));
 }
 
 BasicTransformerBlockImpl::BasicTransformerBlockImpl(const UVit2DConfig &c) {

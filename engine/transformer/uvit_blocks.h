@@ -148,6 +148,9 @@ class GegluImpl : public torch::nn::Module {
   // Packs the value and gate halves of `proj` as two products (each as wide as the output,
   // the width oneDNN runs fastest here, and each output contiguous for the gelu).
   void pack_halves(nn::PackedType type);
+  bool packed() const { return value_ != nullptr; }
+  // The GEGLU followed by `next`, the hidden activations handed over in next's input type.
+  torch::Tensor forward_into(const torch::Tensor &x, const nn::PackedLinear &next);
   nn::Linear proj = nullptr;
 
  private:

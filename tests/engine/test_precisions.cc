@@ -9,9 +9,11 @@
 #include "amused.h"
 #include "golden.h"
 #include "lab/amused_lab.h"
+#include "nn/gated_gelu.h"
 #include "nn/group_norm_bf16.h"
 #include "nn/modulated_norm.h"
 #include "nn/packed_linear.h"
+#include "nn/softmax_bf16.h"
 
 namespace amused {
 namespace {
@@ -43,6 +45,43 @@ TEST(QuantizeRows, EachValueWithinHalfAStepOfItsRowsScale) {
       const float back = (static_cast<int>(q[r * 33 + c]) - 128) * scales[r];
       EXPECT_LE(std::fabs(back - x[r][c].item<float>()), scales[r] * 0.5001f) << r << "," << c;
     }
+  }
+}
+
+// The fused GEGLU gate against ATen's exact gelu, over the range a feed-forward's gate takes
+// and far beyond it (where erf saturates and e^-z^2 underflows).
+TEST(GatedGelu, FollowsAtenExactGelu) {
+  torch::manual_seed(3);
+  auto gate = torch::cat({torch::randn({64, 96}) * 3, torch::linspace(-30, 30, 96).unsqueeze(0)});
+  auto value = torch::randn({65, 96});
+  const auto want = value * torch::gelu(gate);
+  const auto got = nn::gated_gelu_(value.clone(), gate);
+  EXPECT_LT((got - want).abs().max().item<double>(), 1e-5);
+  EXPECT_LT(relative_error(got, want), 1e-6);
+
+  // Quantized for the next int8 product: the same as quantizing the exact result, within one
+  // step where a value lies on a rounding boundary.
+  const auto q = nn::gated_gelu_quantized(value, gate);
+  ASSERT_EQ(q.values.sizes(), want.sizes());
+  const auto reference = nn::quantize_rows(want);
+  EXPECT_TRUE(torch::allclose(q.scales, reference.scales, 1e-5, 0));
+  const auto codes = (q.values.to(torch::kInt32) - reference.values.to(torch::kInt32)).abs();
+  EXPECT_LE(codes.max().item<int>(), 1);
+  EXPECT_LT(codes.to(torch::kFloat32).mean().item<double>(), 0.01);
+}
+
+// The bf16 softmax against torch's, for the attentions' row lengths (text 77, tokens 256)
+// and scores from small to saturating: equal within bf16's rounding of each probability.
+TEST(SoftmaxBf16, FollowsTorch) {
+  torch::manual_seed(4);
+  for (int64_t n : {1, 77, 256}) {
+    auto scores = (torch::randn({3, 5, n}) * torch::linspace(0.1, 40, 5).view({1, 5, 1}))
+                      .to(torch::kBFloat16);
+    const auto want = scores.to(torch::kFloat32).softmax(-1);
+    const auto got = nn::softmax_bf16_(scores.clone()).to(torch::kFloat32);
+    EXPECT_LE((got - want).abs().max().item<double>(), 1.0 / 256) << n;
+    EXPECT_LT(((got - want).abs() / want.clamp_min(1e-30)).max().item<double>(), 1.0 / 128) << n;
+    EXPECT_LT((got.sum(-1) - 1).abs().max().item<double>(), 0.02) << n;
   }
 }
 
