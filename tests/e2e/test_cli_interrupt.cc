@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -166,6 +167,35 @@ TEST_F(Interrupt, AFileSizeLimitIsAnErrorNamingTheOutput) {
   EXPECT_NE(err.find(out), std::string::npos) << err;
   EXPECT_FALSE(fs::exists(out));
   EXPECT_FALSE(fs::exists(tmp_ / ".promo.mp4.part")) << "the partial file was left behind";
+}
+
+// A folder nobody may write: a read-only folder for a normal user; root writes there anyway,
+// so as root, sysfs's top folder, which refuses new files to everyone.
+fs::path unwritable_folder(const fs::path &tmp) {
+  const fs::path folder = tmp / "read-only";
+  fs::create_directory(folder);
+  fs::permissions(folder, fs::perms::owner_read | fs::perms::owner_exec);
+  return geteuid() == 0 ? fs::path("/sys") : folder;
+}
+
+TEST_F(Interrupt, AnUnwritableFolderIsAnErrorNamingTheOutput) {
+  const fs::path folder = unwritable_folder(tmp_.path());
+  const std::vector<std::vector<std::string>> commands = {
+      {"video", "--model", kTiny, "--prompt", "a lake", "--frames", "2", "--output",
+       folder / "promo.mp4"},
+      {"stylize", "--model", kTiny, "--input",
+       std::string(AMUSED_TESTS_DATA_DIR) + "/footage/birds.mp4", "--prompt", "an oil painting",
+       "--output", folder / "restyled.mov"},
+  };
+  for (const auto &args : commands) {
+    const auto r = run_cli(args);
+    EXPECT_EQ(r.status, 1) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(args.back()), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("cannot open for writing"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(args.back()));
+  }
+  fs::permissions(tmp_.path() / "read-only", fs::perms::owner_all);
 }
 
 }  // namespace

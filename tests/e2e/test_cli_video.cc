@@ -121,6 +121,11 @@ TEST(VideoCommand, BadArgumentsNameTheFlag) {
       {{"--cross-frame-attention", "all"}, "--cross-frame-attention"},
       {{"--frames", "0"}, "--frames"},
       {{"--fps", "fast"}, "--fps"},
+      // Past an int: these once wrapped round to 1/1000 and 1 frame per second.
+      {{"--fps", "4294967.297"}, "--fps"},
+      {{"--fps", "4294967297/1"}, "--fps"},
+      {{"--fps", "30/1x"}, "--fps"},
+      {{"--fps", "240.5"}, "--fps"},
       {{"--codec", "vp9"}, "--codec"},
       {{"--remask-boundary", "-1"}, "--remask-boundary"},
       {{"--motion-speed", "-2"}, "--motion-speed"},

@@ -1,12 +1,9 @@
 // Fuzzes the parsers of names and values typed by users or set as element properties:
 // precision, cross-frame attention, camera motion, device (engine/names.cc), decimal
-// seconds (--start, --duration) and the command line's integer, seed, number and string
-// flags (GOption plus our conversions, tools/amused/option_parser.cc). The first byte picks
-// the parser ('0'..'5', modulo 6), the rest is the text; for a command line, NUL bytes
-// separate the arguments.
-//
-// Not here: the --fps parser (parse_framerate in tools/amused/video_options.cc), whose file
-// also needs the video writer, the side-stream muxer and the audio encoder.
+// seconds (--start, --duration), the command line's integer, seed, number and string flags
+// (GOption plus our conversions, tools/amused/option_parser.cc) and frame rates (--fps,
+// tools/amused/framerate.cc). The first byte picks the parser ('0'..'6', modulo 7), the rest
+// is the text; for a command line, NUL bytes separate the arguments.
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -15,6 +12,7 @@
 
 #include "amused.h"
 #include "cli_error.h"
+#include "framerate.h"
 #include "fuzz_util.h"
 #include "media/time_span.h"
 #include "option_parser.h"
@@ -82,6 +80,17 @@ void parse(unsigned which, const std::string &text) {
       }
       break;
     }
+    case 6: {
+      // --fps: an accepted rate is in range, and a fraction keeps the typed numbers exactly.
+      const auto r = cli::parse_framerate(text, "--fps");
+      FUZZ_CHECK(r.valid() && r.value() <= cli::kMaxFramerate);
+      if (const auto slash = text.find('/'); slash != std::string::npos)
+        FUZZ_CHECK(r.num == std::stoi(text.substr(0, slash)) &&
+                   r.den == std::stoi(text.substr(slash + 1)));
+      else
+        FUZZ_CHECK(std::fabs(r.value() - std::strtod(text.c_str(), nullptr)) <= 0.00051);
+      break;
+    }
   }
 }
 
@@ -89,7 +98,7 @@ void parse(unsigned which, const std::string &text) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size == 0) return 0;
-  const unsigned which = static_cast<uint8_t>(data[0] - '0') % 6;
+  const unsigned which = static_cast<uint8_t>(data[0] - '0') % 7;
   const std::string text(reinterpret_cast<const char *>(data) + 1, size - 1);
   try {
     parse(which, text);

@@ -204,6 +204,8 @@ def make_strings():
                  "5-n\x00-3\x00--strength=0.25\x00-g\x007.5",
                  "5--prompt\x00a cat\x00--no-audio\x00--\x00",
                  "5--frames=2147483648\x00--guidance-scale\x00inf"],
+        "fps": ["630", "629.97", "630000/1001", "64294967.297", "64294967297/1", "6240.0005",
+                "6 30", "630/1x"],
     }
     for group, values in seeds.items():
         for i, v in enumerate(values):

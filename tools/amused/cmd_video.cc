@@ -7,6 +7,7 @@
 
 #include "amused.h"
 #include "cli_error.h"
+#include "framerate.h"
 #include "interrupt.h"
 #include "media/image_io.h"
 #include "media/progress_bar.h"

@@ -32,28 +32,6 @@ ConsistencyParams ConsistencyOptions::params() const {
   return c;
 }
 
-media::Rational parse_framerate(const std::string &text, const char *flag) {
-  char *end = nullptr;
-  media::Rational r;
-  if (auto slash = text.find('/'); slash != std::string::npos) {
-    r.num = static_cast<int>(std::strtol(text.c_str(), &end, 10));
-    r.den = static_cast<int>(std::strtol(text.c_str() + slash + 1, &end, 10));
-  } else {
-    const double f = std::strtod(text.c_str(), &end);
-    if (end != text.c_str() + text.size() || !(f > 0))
-      r = {0, 1};
-    else {
-      r = {static_cast<int>(std::lround(f * 1000)), 1000};
-      const int g = std::gcd(r.num, r.den);
-      r.num /= g;
-      r.den /= g;
-    }
-  }
-  if (!r.valid() || r.value() > 240)
-    throw UsageError(std::string(flag) + ": '" + text + "' is not a frame rate in (0, 240]");
-  return r;
-}
-
 media::TimeSpan parse_span(const std::string &start, const std::string &duration) {
   media::TimeSpan span;
   if (!start.empty()) {

@@ -40,7 +40,6 @@ auto parse_flag(const char *flag, const std::string &value, Parse parse) -> decl
     throw UsageError(std::string(flag) + ": " + e.what());
   }
 }
-media::Rational parse_framerate(const std::string &text, const char *flag);
 
 // --start and --duration (decimal seconds; empty: not given) as a span of the input's
 // timeline. Throws UsageError naming the flag.
