@@ -392,5 +392,24 @@ TEST(WarmUp, LeavesNoComputeThreadsOnTheCaller) {
   EXPECT_GT(e.frame_seconds, e.step_seconds);
 }
 
+// A first step slowed by one-time costs (here a pause of 1 s in its step callback, charged to
+// the step after it) stays out of the estimate, which a live source's LATENCY answer is made
+// of: an average of the steps would include a third of it.
+TEST(WarmUp, LeavesTheFirstStepsOneTimeCostsOut) {
+  auto model = tiny();
+  VideoParams p = pan_params(CameraMotion::kPanRight, 3.0, 1);
+  RunControl control;
+  int calls = 0;
+  control.on_step = [&](int step, int) {
+    ++calls;
+    if (step == 1) std::this_thread::sleep_for(std::chrono::seconds(1));
+  };
+  const FrameEstimate e = warm_up(model, p, control);
+  EXPECT_EQ(calls, 3);
+  EXPECT_GT(e.step_seconds, 0.0);
+  EXPECT_LT(e.step_seconds, 0.3) << "the pause after the first step was counted";
+  EXPECT_LT(e.frame_seconds, e.step_seconds * p.generate.steps + e.decode_seconds + 1e-9);
+}
+
 }  // namespace
 }  // namespace amused
