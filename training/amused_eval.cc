@@ -3,7 +3,7 @@
 //
 //   amused-eval [--model DIR] [--grid docs/images/model-grid.png] [--prompts 200]
 //               [--guidance G] [--steps 12] [--psnr-images 256] [--threads N]
-//               [--precision fp32|bf16|int8]
+//               [--precision fp32|bf16|int8] [--prompt-file FILE]
 //
 // (a) VQ reconstruction PSNR on held-out scenes, (b) prompt adherence on held-out attribute
 // combinations (scene checker, fixed seeds; overall and per attribute), (c) the grid PNG.
@@ -22,6 +22,7 @@
 #include "training/eval_grid.h"
 #include "training/eval_metrics.h"
 #include "training/omp_policy.h"
+#include "training/stated_prompts.h"
 
 namespace {
 
@@ -42,6 +43,7 @@ struct Options {
   // Another draw of held-out prompts: a model or setting chosen on set 0 is confirmed on one
   // it was not chosen on.
   uint64_t prompt_set = 0;
+  std::string prompt_file;
   double temperature_start = 2.0, temperature_end = 0.0;
   Precision precision = Precision::kFloat32;
 };
@@ -52,14 +54,16 @@ struct Options {
                "                   [--steps N] [--psnr-images N] [--grid-count N] [--threads N]\n"
                "                   [--reconstructions FILE.png] [--train-split]\n"
                "                   [--temperature START,END] [--dump DIR] [--prompt-set N]\n"
-               "                   [--precision fp32|bf16|int8]\n"
+               "                   [--precision fp32|bf16|int8] [--prompt-file FILE]\n"
                "Prints VQ PSNR on held-out scenes and prompt adherence on held-out attribute\n"
                "combinations as a markdown table; --grid writes generated images with prompts.\n"
                "--prompts 0 measures the VQ only. The model defaults to the shipped one.\n"
                "--train-split scores prompts of training combinations instead (diagnostic).\n"
                "--dump writes each image (NNN.png) and checks.tsv: prompt, the checker's\n"
                "reading, the wrong attributes and the measurements behind them.\n"
-               "--prompt-set N draws other held-out prompts (default 0, the README's).\n");
+               "--prompt-set N draws other held-out prompts (default 0, the README's).\n"
+               "--prompt-file FILE scores the prompts of FILE instead, each on the attributes\n"
+               "it states (training/prompts/free-phrasing.tsv: free phrasing).\n");
   std::exit(code);
 }
 
@@ -97,7 +101,9 @@ Options parse(int argc, char **argv) {
       if (comma == std::string::npos) usage(2);
       o.temperature_start = std::stod(v.substr(0, comma));
       o.temperature_end = std::stod(v.substr(comma + 1));
-    } else if (a == "--prompt-set")
+    } else if (a == "--prompt-file")
+      o.prompt_file = value();
+    else if (a == "--prompt-set")
       o.prompt_set = std::stoull(value());
     else if (a == "--train-split")
       o.train_split = true;
@@ -148,7 +154,18 @@ int run(const Options &o) {
   const auto psnr = train::vq_psnr(*model, o.psnr_images);
   if (!o.reconstructions.empty()) train::write_reconstructions(*model, 8, o.reconstructions);
   train::AdherenceResult adherence;
-  if (o.prompts > 0) {
+  std::vector<train::StatedPrompt> stated;
+  if (!o.prompt_file.empty()) stated = train::read_stated_prompts(o.prompt_file);
+  if (!stated.empty()) {
+    train::AdherenceOptions a;
+    a.steps = o.steps;
+    a.guidance_scale = o.guidance;
+    a.temperature_start = o.temperature_start;
+    a.temperature_end = o.temperature_end;
+    media::ProgressBar bar("generating", static_cast<int>(stated.size()), {"image"});
+    a.on_image = [&](int done, int) { bar.update(done); };
+    adherence = train::stated_prompt_adherence(*model, stated, a);
+  } else if (o.prompts > 0) {
     train::AdherenceOptions a;
     a.count = o.prompts;
     a.steps = o.steps;
@@ -172,6 +189,21 @@ int run(const Options &o) {
               psnr.images, psnr.psnr_db);
   std::printf("| VQ PSNR, mean of per-image / worst image | %.2f dB / %.2f dB |\n",
               psnr.mean_image_db, psnr.worst_image_db);
+  if (!stated.empty()) {
+    std::printf(
+        "| prompt adherence, %d prompts of %s (%d steps, guidance %g, seeds 0..%d) "
+        "| **%.1f%%** of %d stated attributes |\n",
+        adherence.images, o.prompt_file.c_str(), o.steps,
+        o.guidance.value_or(info.default_guidance_scale), adherence.images - 1,
+        100.0 * adherence.fraction(), adherence.checked);
+    for (size_t i = 0; i < train::kAttributeNames.size(); ++i)
+      std::printf("| &nbsp;&nbsp;%s | %.1f%% (%d/%d) |\n", train::kAttributeNames[i],
+                  100.0 * adherence.attribute_fraction(i), adherence.attribute_correct[i],
+                  adherence.attribute_checked[i]);
+    if (!o.dump.empty()) write_dump(adherence, o.dump);
+    if (!o.grid.empty()) train::write_grid(adherence.samples, o.grid_count, 4, 2, o.grid);
+    return 0;
+  }
   if (o.prompts == 0) return 0;
   std::printf(
       "| prompt adherence, %d %s prompts%s (%d steps, guidance %g, seeds 0..%d) "

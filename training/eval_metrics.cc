@@ -1,5 +1,7 @@
 #include "training/eval_metrics.h"
 
+#include "training/stated_prompts.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -8,6 +10,7 @@
 #include "lab/amused_lab.h"
 #include "training/scene_data.h"
 #include "training/scenes.h"
+#include "training/stated_prompts.h"
 
 namespace amused::train {
 
@@ -69,6 +72,47 @@ void AdherenceResult::add(AdherenceSample sample, bool keep) {
 scenes::SceneAttributes heldout_prompt(uint64_t prompt_seed, int index, scenes::Split split) {
   return scenes::sample_attributes(scene_seed(prompt_seed, DataStream::kAdherenceEval, index),
                                    split);
+}
+
+void AdherenceResult::add_stated(AdherenceSample sample, const std::array<bool, 10> &stated,
+                                 bool keep) {
+  const auto f = flags(sample.check);
+  const bool subject_expected = sample.check.checked > 6;
+  for (size_t a = 0; a < f.size(); ++a) {
+    if (!stated[a] || (a >= 6 && !subject_expected)) continue;
+    ++attribute_checked[a];
+    ++checked;
+    if (f[a]) {
+      ++attribute_correct[a];
+      ++correct;
+    }
+  }
+  ++images;
+  if (keep) samples.push_back(std::move(sample));
+}
+
+AdherenceResult stated_prompt_adherence(const Model &model,
+                                        const std::vector<StatedPrompt> &prompts,
+                                        const AdherenceOptions &o) {
+  AdherenceResult r;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    GenerateParams p;
+    p.prompt = prompts[i].prompt;
+    p.seed = static_cast<uint64_t>(i);
+    p.steps = o.steps;
+    p.guidance_scale = o.guidance_scale;
+    p.temperature_start = o.temperature_start;
+    p.temperature_end = o.temperature_end;
+    Result generated = text_to_image(model, p);
+    AdherenceSample s;
+    s.prompt = p.prompt;
+    s.seed = p.seed;
+    s.image = std::move(generated.images[0]);
+    s.check = scenes::check(s.image, prompts[i].expected);
+    r.add_stated(std::move(s), prompts[i].stated, true);
+    if (o.on_image) o.on_image(static_cast<int>(i + 1), static_cast<int>(prompts.size()));
+  }
+  return r;
 }
 
 AdherenceResult prompt_adherence(const Model &model, const AdherenceOptions &o) {

@@ -55,6 +55,9 @@ struct AdherenceResult {
   std::vector<AdherenceSample> samples;  // in order (images kept for the grid)
 
   void add(AdherenceSample sample, bool keep);
+  // Counts only the attributes in `stated` (kAttributeNames order), and subject details
+  // only where a subject is expected.
+  void add_stated(AdherenceSample sample, const std::array<bool, 10> &stated, bool keep);
 
   double fraction() const { return checked ? double(correct) / checked : 0.0; }
   double attribute_fraction(size_t i) const {
@@ -78,6 +81,13 @@ scenes::SceneAttributes heldout_prompt(uint64_t prompt_seed, int index,
                                        scenes::Split split = scenes::Split::kHeldout);
 
 AdherenceResult prompt_adherence(const Model &model, const AdherenceOptions &options);
+
+struct StatedPrompt;  // stated_prompts.h
+// Prompts written by hand: one image each (seed = its index, options.count ignored), checked
+// on the attributes the prompt states.
+AdherenceResult stated_prompt_adherence(const Model &model,
+                                        const std::vector<StatedPrompt> &prompts,
+                                        const AdherenceOptions &options);
 
 // The score of a model that draws perfect scenes but ignores the prompt: clean renders of
 // random train scenes, checked against the same held-out prompts (no images kept).

@@ -26,6 +26,7 @@
 #include "training/scene_data.h"
 #include "training/scene_layout.h"
 #include "training/scenes.h"
+#include "training/stated_prompts.h"
 #include "training/text_pretrainer.h"
 #include "training/token_dataset.h"
 #include "training/token_weights.h"
@@ -958,6 +959,47 @@ TEST(TinyTraining, ProgressiveResolutionTrainsOnBothSizes) {
   // Half of the 10 steps at 16x16, then the switch.
   EXPECT_NE(log.find("transformer: from step 5 on the 32x32 scenes"), std::string::npos) << log;
   EXPECT_TRUE(fs::exists(fs::path(work) / "transformer.ckpt"));
+}
+
+// The free-phrasing prompts (written by hand, never read by the trainer) parse, each with what
+// it states, and at least 100 of them, as the evaluation needs.
+TEST(StatedPrompts, TheFreePhrasingSetParses) {
+  const auto prompts = train::read_stated_prompts(fs::path(AMUSED_TESTS_DATA_DIR) / ".." / ".." /
+                                                  "training" / "prompts" / "free-phrasing.tsv");
+  ASSERT_GE(prompts.size(), 100u);
+  const auto &first = prompts.front();
+  EXPECT_EQ(first.prompt, "a red car driving along a road at sunset, mountains behind");
+  EXPECT_EQ(first.expected.subject, scenes::SubjectKind::kCar);
+  EXPECT_EQ(first.expected.colour, scenes::Colour::kRed);
+  EXPECT_EQ(first.expected.ground, scenes::Ground::kRoad);
+  EXPECT_TRUE(first.stated[train::attribute_index("subject_kind")]);
+  EXPECT_FALSE(first.stated[train::attribute_index("clouds")]) << "left out, so not checked";
+  EXPECT_FALSE(first.stated[train::attribute_index("position")]);
+}
+
+TEST(StatedPrompts, BadLinesNameTheFileLineAndKey) {
+  const fs::path dir = fs::temp_directory_path() / "amused-stated-prompts-test";
+  fs::create_directories(dir);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"a car\tsubject=car tint=red", "unknown key 'tint'"},
+      {"a car\tsubject=car colour=crimson", "colour=crimson: expected one of red"},
+      {"a red sky\tcolour=red", "colour is stated without a subject"},
+      {"a car on a road", "expected a prompt, a tab"},
+      {"a car\tsubject=car subject=ball", "subject is stated twice"},
+      {"a car\tsubject", "'subject' is not key=value"},
+  };
+  for (const auto &[line, message] : cases) {
+    const fs::path file = dir / "prompts.tsv";
+    std::ofstream(file) << "# comment\n\n" << line << "\n";
+    try {
+      train::read_stated_prompts(file);
+      ADD_FAILURE() << "accepted: " << line;
+    } catch (const Error &e) {
+      EXPECT_NE(std::string(e.what()).find(file.string() + ":3"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    }
+  }
+  fs::remove_all(dir);
 }
 
 // The shipped model follows held-out prompts: the checker reads back more of the prompts'
