@@ -7,8 +7,11 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <string_view>
 
+#include "training/caption_phrasing.h"
 #include "training/scene_attributes.h"
+#include "training/scene_random.h"
 #include "training/train_progress.h"
 
 namespace amused::train {
@@ -50,17 +53,30 @@ struct CaptionSet {
 };
 
 CaptionSet caption_set(const std::vector<SceneAttributes> &combinations,
-                       const std::vector<Attribute> &attrs, const text::ClipTokenizer &tokenizer) {
-  const auto n = static_cast<int64_t>(combinations.size());
+                       const std::vector<Attribute> &attrs, const text::ClipTokenizer &tokenizer,
+                       int free_variants = 0, uint64_t seed = 0) {
+  const auto n = static_cast<int64_t>(combinations.size()) * (1 + free_variants);
   const auto length = static_cast<int64_t>(tokenizer.encode_padded("").size());
   CaptionSet s{torch::empty({n, length}, torch::kLong),
                torch::empty({n, static_cast<int64_t>(attrs.size())}, torch::kLong)};
   auto ids = s.ids.accessor<int64_t, 2>();
   auto labels = s.labels.accessor<int64_t, 2>();
   for (int64_t i = 0; i < n; ++i) {
-    const auto caption = tokenizer.encode_padded(combinations[i].to_caption());
+    const auto &a = combinations[static_cast<size_t>(i / (1 + free_variants))];
+    const int64_t variant = i % (1 + free_variants);
+    scenes::FreeCaption free;
+    if (variant > 0)
+      free = scenes::free_caption(a, scenes::splitmix64(seed * 7919ull + uint64_t(i)));
+    const auto caption = tokenizer.encode_padded(variant > 0 ? free.text : a.to_caption());
     for (int64_t j = 0; j < length; ++j) ids[i][j] = caption[j];
-    for (size_t k = 0; k < attrs.size(); ++k) labels[i][k] = attrs[k].of(combinations[i]);
+    for (size_t k = 0; k < attrs.size(); ++k) {
+      const std::string_view name = attrs[k].name;
+      const bool left_out =
+          (name == "size" && free.omits_size) || (name == "position" && free.omits_position) ||
+          (name == "backdrop" && free.omits_backdrop) || (name == "clouds" && free.omits_clouds) ||
+          (name == "celestial" && free.omits_celestial);
+      labels[i][k] = left_out ? -1 : attrs[k].of(a);
+    }
   }
   return s;
 }
@@ -106,7 +122,7 @@ TextPretrainResult pretrain_text_encoder(text::ClipTextModelWithProjection &text
   std::vector<SceneAttributes> train, heldout;
   for (const auto &a : scenes::all_combinations())
     (scenes::is_heldout(a) ? heldout : train).push_back(a);
-  const auto train_set = caption_set(train, attrs, tokenizer);
+  const auto train_set = caption_set(train, attrs, tokenizer, o.free_captions > 0 ? 3 : 0, o.seed);
   const auto heldout_set = caption_set(heldout, attrs, tokenizer);
 
   torch::manual_seed(o.seed + 11);

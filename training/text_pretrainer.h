@@ -26,6 +26,9 @@ struct TextPretrainOptions {
   int batch = 128;
   LrSchedule lr{1e-3, 50, 0.05};
   bool quiet = false;
+  // Above 0, each combination also trains on three captions in free phrasing
+  // (caption_phrasing.h), the attributes they leave out unlabelled.
+  double free_captions = 0;
 };
 
 // Accuracy of the heads on one attribute, over every held-out combination's caption.

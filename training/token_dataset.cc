@@ -6,7 +6,9 @@
 #include <chrono>
 
 #include "amused.h"
+#include "training/caption_phrasing.h"
 #include "training/scene_data.h"
+#include "training/scene_random.h"
 #include "training/train_progress.h"
 #include "training/weight_init.h"
 
@@ -15,7 +17,8 @@ namespace amused::train {
 namespace fs = std::filesystem;
 
 TokenDataset build_token_dataset(vq::VQModel &vq, const text::ClipTokenizer &tokenizer,
-                                 uint64_t seed, int64_t count, int image_size, bool quiet) {
+                                 uint64_t seed, int64_t count, int image_size, bool quiet,
+                                 double free_captions) {
   torch::NoGradGuard no_grad;  // not InferenceMode: the weights' layout changes below
   vq->eval();
   set_conv_memory_format(*vq, torch::MemoryFormat::ChannelsLast);
@@ -24,6 +27,7 @@ TokenDataset build_token_dataset(vq::VQModel &vq, const text::ClipTokenizer &tok
   TokenDataset data;
   data.seed = seed;
   data.vq_fingerprint = vq_encoder_fingerprint(vq);
+  data.free_captions = free_captions;
   data.tokens = torch::empty({count, grid, grid}, torch::kInt16);
   data.input_ids = torch::empty({count, tokenizer.max_length()}, torch::kInt32);
   TrainProgress progress("tokens", 30.0, quiet ? nullptr : stderr);
@@ -37,7 +41,9 @@ TokenDataset build_token_dataset(vq::VQModel &vq, const text::ClipTokenizer &tok
         vq->encode(images.contiguous(torch::MemoryFormat::ChannelsLast)));
     data.tokens.slice(0, first, first + n).copy_(codes.to(torch::kInt16));
     for (int i = 0; i < n; ++i) {
-      auto ids = tokenizer.encode_padded(attributes[i].to_caption());
+      const uint64_t caption_seed = scenes::splitmix64(seed * 1000003ull + uint64_t(first + i));
+      auto ids = tokenizer.encode_padded(
+          scenes::training_caption(attributes[i], caption_seed, free_captions));
       data.input_ids[first + i].copy_(torch::tensor(ids, torch::kLong).to(torch::kInt32));
     }
     const double elapsed =
@@ -74,6 +80,7 @@ void save_token_dataset(const TokenDataset &data, const fs::path &file) {
   archive.write("seed", torch::tensor(static_cast<int64_t>(data.seed), torch::kLong));
   archive.write("vq_fingerprint",
                 torch::tensor(static_cast<int64_t>(data.vq_fingerprint), torch::kLong));
+  archive.write("free_captions", torch::tensor(data.free_captions, torch::kDouble));
   if (!file.parent_path().empty()) fs::create_directories(file.parent_path());
   const fs::path tmp = file.string() + ".tmp";
   archive.save_to(tmp.string());
@@ -94,6 +101,9 @@ TokenDataset load_token_dataset(const fs::path &file) {
     torch::Tensor fingerprint;
     if (archive.try_read("vq_fingerprint", fingerprint))
       data.vq_fingerprint = static_cast<uint64_t>(fingerprint.item<int64_t>());
+    torch::Tensor free_captions;
+    if (archive.try_read("free_captions", free_captions))
+      data.free_captions = free_captions.item<double>();
     if (data.tokens.dim() != 3 || data.input_ids.dim() != 2 ||
         data.tokens.size(0) != data.input_ids.size(0))
       throw Error(file.string() + ": token dataset has inconsistent shapes");

@@ -18,13 +18,16 @@ struct TokenDataset {
   // vq_encoder_fingerprint of the VQ that encoded the scenes; 0 in files written before it
   // was recorded.
   uint64_t vq_fingerprint = 0;
+  double free_captions = 0;  // the share of captions in free phrasing (caption_phrasing.h)
 
   int64_t size() const { return tokens.defined() ? tokens.size(0) : 0; }
 };
 
 // Renders `count` train scenes at `image_size` and encodes them with `vq`, in batches.
+// Captions: training_caption with `free_captions`.
 TokenDataset build_token_dataset(vq::VQModel &vq, const text::ClipTokenizer &tokenizer,
-                                 uint64_t seed, int64_t count, int image_size, bool quiet);
+                                 uint64_t seed, int64_t count, int image_size, bool quiet,
+                                 double free_captions = 0);
 
 // A hash of the weights that decide a scene's codes (encoder, quant_conv, codebook), so a
 // token dataset can be matched to its VQ. Decoder fine-tuning leaves it unchanged.

@@ -213,6 +213,7 @@ class Trainer {
     p.seed = o_.text_and_transformer_seed();
     p.budget = {o_.text_pretrain_steps, o_.text_pretrain_minutes * 60.0};
     p.quiet = o_.quiet;
+    p.free_captions = o_.free_captions;
     const auto r = pretrain_text_encoder(model_->text_encoder(), model_->tokenizer(), p);
     report("text", r.stage);
     std::string line = "text: held-out captions, attributes named right:";
@@ -280,13 +281,13 @@ class Trainer {
     load_vq();
     if (o_.resume && fs::exists(file)) {
       const auto data = load_token_dataset(file);
-      if (data.size() == o_.token_count &&
+      if (data.size() == o_.token_count && data.free_captions == o_.free_captions &&
           data.vq_fingerprint == vq_encoder_fingerprint(model_->vqvae()))
         return;
     }
     const auto start = Clock::now();
     auto data = build_token_dataset(model_->vqvae(), model_->tokenizer(), o_.seed, o_.token_count,
-                                    size, o_.quiet);
+                                    size, o_.quiet, o_.free_captions);
     save_token_dataset(data, file);
     std::fprintf(stderr, "tokens: %lld scenes at %dx%d encoded in %.1f min -> %s\n",
                  static_cast<long long>(data.size()), size, size,

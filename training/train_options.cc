@@ -72,6 +72,8 @@ options:
                            0.25)
   --sky-masking P          share of examples with every token above the horizon masked:
                            clouds, sun or moon and the backdrop from the caption (default 0)
+  --free-captions P        share of the captions in free phrasing: synonyms, other orders,
+                           sentences, details left out (default 0: the grammar only)
   --low-res-share S        transformer stage: the first share S of the budget on the same
                            scenes rendered at --low-res-size (a quarter of the tokens at
                            64: ~3.4x the steps per second), then full size (default 0)
@@ -178,6 +180,8 @@ TrainOptions parse_train_options(int argc, char **argv) {
       {"--ground-masking",
        [&](const std::string &v) { o.ground_masking = number("--ground-masking", v); }},
       {"--sky-masking", [&](const std::string &v) { o.sky_masking = number("--sky-masking", v); }},
+      {"--free-captions",
+       [&](const std::string &v) { o.free_captions = number("--free-captions", v); }},
       {"--object-weight",
        [&](const std::string &v) { o.object_weight = number("--object-weight", v); }},
       {"--celestial-weight",
@@ -227,7 +231,8 @@ TrainOptions parse_train_options(int argc, char **argv) {
         std::pair{"--object-masking", o.object_masking},
         std::pair{"--object-masking-floor", o.object_masking_floor},
         std::pair{"--ground-masking", o.ground_masking}, std::pair{"--sky-masking", o.sky_masking},
-        std::pair{"--low-res-share", o.low_res_share}})
+        std::pair{"--low-res-share", o.low_res_share},
+        std::pair{"--free-captions", o.free_captions}})
     if (share < 0 || share > 1)
       throw Error(std::string(key) + ": a share between 0 and 1, got " + std::to_string(share));
   if (o.text_pretrain_minutes < 0) throw Error("--text-pretrain-minutes: must not be negative");

@@ -708,6 +708,10 @@ TEST(TrainOptions, DefaultsAreTheShippedRecipe) {
       EXPECT_NE(std::string(e.what()).find("--subject-reach"), std::string::npos) << e.what();
     }
   }
+  // Free phrasing is off in the shipped recipe and a share when asked for.
+  EXPECT_EQ(defaults.free_captions, 0.0);
+  EXPECT_EQ(parse({"transformer", "--free-captions", "0.6"}).free_captions, 0.6);
+  EXPECT_THROW(parse({"transformer", "--free-captions", "1.5"}), Error);
 }
 
 // `amused train all` ends within --total-minutes (default 89) however long the VQ and token

@@ -8,6 +8,7 @@
 #include <tuple>
 #include <vector>
 
+#include "training/caption_phrasing.h"
 #include "training/scene_palette.h"
 #include "training/scenes.h"
 
@@ -177,6 +178,65 @@ TEST(ScenesAttributes, CombinationCounts) {
   EXPECT_EQ(int64_t(captions.size()), n.total) << "captions must identify combinations";
   std::printf("combinations: total %lld, train %lld, held-out %lld\n", (long long)n.total,
               (long long)n.train, (long long)n.heldout);
+}
+
+bool says_any(const std::vector<std::string> &words, const std::set<std::string> &of) {
+  return std::any_of(words.begin(), words.end(), [&](const auto &w) { return of.count(w) > 0; });
+}
+
+// Free phrasing names the subject's kind and colour in some word for them and never another
+// kind's or colour's; a scene without a subject names no object; it stays within CLIP's 77
+// tokens; the same seed gives the same caption and other seeds other phrasings.
+TEST(FreeCaptions, NameTheSubjectInOtherWordsAndNothingElse) {
+  const std::vector<std::set<std::string>> kinds = {{},
+                                                    {"bottle", "flask"},
+                                                    {"box", "crate", "cube", "package"},
+                                                    {"ball", "sphere"},
+                                                    {"car", "automobile", "vehicle"}};
+  const std::vector<std::set<std::string>> colours = {{"red", "crimson", "scarlet"},
+                                                      {"orange", "amber"},
+                                                      {"yellow", "golden"},
+                                                      {"green", "emerald", "lime"},
+                                                      {"blue", "azure", "navy"},
+                                                      {"purple", "violet"},
+                                                      {"white", "ivory"},
+                                                      {"black", "jet"}};
+  std::set<std::string> all_kinds, all_colours;
+  for (const auto &k : kinds) all_kinds.insert(k.begin(), k.end());
+  for (const auto &c : colours) all_colours.insert(c.begin(), c.end());
+  int free = 0;
+  for (uint64_t seed = 0; seed < 2000; ++seed) {
+    const auto a = sample_attributes(seed, Split::kTrain);
+    const auto caption = free_caption(a, seed * 31 + 7);
+    EXPECT_EQ(caption.text, free_caption(a, seed * 31 + 7).text);
+    const auto words = words_of(caption.text);
+    EXPECT_LT(words.size(), 40u) << caption.text;
+    if (a.has_subject()) {
+      const auto &mine = kinds[static_cast<size_t>(a.subject)];
+      const auto &colour = colours[static_cast<size_t>(a.colour)];
+      EXPECT_TRUE(says_any(words, mine)) << caption.text;
+      EXPECT_TRUE(says_any(words, colour)) << caption.text;
+      for (const auto &w : words) {
+        EXPECT_TRUE(!all_kinds.count(w) || mine.count(w)) << w << ": " << caption.text;
+        EXPECT_TRUE(!all_colours.count(w) || colour.count(w)) << w << ": " << caption.text;
+      }
+    } else {
+      EXPECT_FALSE(says_any(words, all_kinds)) << caption.text;
+      EXPECT_FALSE(says_any(words, all_colours)) << caption.text;
+    }
+    EXPECT_EQ(training_caption(a, seed, 0.0), a.to_caption());
+    free += training_caption(a, seed, 0.5) != a.to_caption() ? 1 : 0;
+  }
+  EXPECT_NEAR(free / 2000.0, 0.5, 0.05);
+
+  SceneAttributes car;
+  car.subject = SubjectKind::kCar;
+  car.time = TimeOfDay::kSunset;
+  car.ground = Ground::kRoad;
+  car.backdrop = Backdrop::kMountains;
+  std::set<std::string> phrasings;
+  for (uint64_t seed = 0; seed < 200; ++seed) phrasings.insert(free_caption(car, seed).text);
+  EXPECT_GT(phrasings.size(), 100u);
 }
 
 TEST(ScenesAttributes, SamplingIsDeterministic) {
