@@ -74,6 +74,30 @@ scenes::SceneAttributes heldout_prompt(uint64_t prompt_seed, int index, scenes::
                                    split);
 }
 
+namespace {
+
+// Prompt number `index` generated (seed = index) and checked against `expected`.
+AdherenceSample generate_checked(const Model &model, const std::string &prompt,
+                                 const scenes::SceneAttributes &expected, size_t index,
+                                 const AdherenceOptions &o) {
+  GenerateParams p;
+  p.prompt = prompt;
+  p.seed = static_cast<uint64_t>(index);
+  p.steps = o.steps;
+  p.guidance_scale = o.guidance_scale;
+  p.temperature_start = o.temperature_start;
+  p.temperature_end = o.temperature_end;
+  Result generated = text_to_image(model, p);
+  AdherenceSample s;
+  s.prompt = p.prompt;
+  s.seed = p.seed;
+  s.image = std::move(generated.images[0]);
+  s.check = scenes::check(s.image, expected);
+  return s;
+}
+
+}  // namespace
+
 void AdherenceResult::add_stated(AdherenceSample sample, const std::array<bool, 10> &stated,
                                  bool keep) {
   const auto f = flags(sample.check);
@@ -96,20 +120,8 @@ AdherenceResult stated_prompt_adherence(const Model &model,
                                         const AdherenceOptions &o) {
   AdherenceResult r;
   for (size_t i = 0; i < prompts.size(); ++i) {
-    GenerateParams p;
-    p.prompt = prompts[i].prompt;
-    p.seed = static_cast<uint64_t>(i);
-    p.steps = o.steps;
-    p.guidance_scale = o.guidance_scale;
-    p.temperature_start = o.temperature_start;
-    p.temperature_end = o.temperature_end;
-    Result generated = text_to_image(model, p);
-    AdherenceSample s;
-    s.prompt = p.prompt;
-    s.seed = p.seed;
-    s.image = std::move(generated.images[0]);
-    s.check = scenes::check(s.image, prompts[i].expected);
-    r.add_stated(std::move(s), prompts[i].stated, true);
+    r.add_stated(generate_checked(model, prompts[i].prompt, prompts[i].expected, i, o),
+                 prompts[i].stated, true);
     if (o.on_image) o.on_image(static_cast<int>(i + 1), static_cast<int>(prompts.size()));
   }
   return r;
@@ -119,20 +131,8 @@ AdherenceResult prompt_adherence(const Model &model, const AdherenceOptions &o) 
   AdherenceResult r;
   for (int i = 0; i < o.count; ++i) {
     const auto expected = heldout_prompt(o.prompt_seed, i, o.split);
-    GenerateParams p;
-    p.prompt = expected.to_caption();
-    p.seed = static_cast<uint64_t>(i);
-    p.steps = o.steps;
-    p.guidance_scale = o.guidance_scale;
-    p.temperature_start = o.temperature_start;
-    p.temperature_end = o.temperature_end;
-    Result generated = text_to_image(model, p);
-    AdherenceSample s;
-    s.prompt = p.prompt;
-    s.seed = p.seed;
-    s.image = std::move(generated.images[0]);
-    s.check = scenes::check(s.image, expected);
-    r.add(std::move(s), true);
+    r.add(generate_checked(model, expected.to_caption(), expected, static_cast<size_t>(i), o),
+          true);
     if (o.on_image) o.on_image(i + 1, o.count);
   }
   return r;

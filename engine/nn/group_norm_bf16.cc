@@ -8,25 +8,11 @@
 #include <vector>
 
 #include "nn/vector_clones.h"
+#include "nn/vector_math.h"
 
 namespace amused::nn {
 
 namespace {
-
-inline float to_float(uint16_t bits) {
-  const uint32_t wide = static_cast<uint32_t>(bits) << 16;
-  float f;
-  std::memcpy(&f, &wide, sizeof f);
-  return f;
-}
-
-// Round to nearest even, as torch converts (the inputs here are finite).
-inline uint16_t to_bf16(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof bits);
-  bits += 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<uint16_t>(bits >> 16);
-}
 
 // Sum and sum of squares of one group's channels over pixels [begin, end).
 AMUSED_VECTOR_CLONES
@@ -37,7 +23,7 @@ void group_sums(const uint16_t *x, int64_t begin, int64_t end, int64_t channels,
     const uint16_t *px = x + p * channels + first_channel;
     float ps = 0, pq = 0;
     for (int64_t c = 0; c < group_channels; ++c) {
-      const float v = to_float(px[c]);
+      const float v = bf16_to_float(px[c]);
       ps += v;
       pq += v * v;
     }
@@ -54,7 +40,7 @@ void apply_affine(const uint16_t *x, uint16_t *y, int64_t begin, int64_t end, in
                   const float *scale, const float *shift) {
   for (int64_t p = begin; p < end; ++p)
     for (int64_t c = 0; c < channels; ++c)
-      y[p * channels + c] = to_bf16(to_float(x[p * channels + c]) * scale[c] + shift[c]);
+      y[p * channels + c] = float_to_bf16(bf16_to_float(x[p * channels + c]) * scale[c] + shift[c]);
 }
 
 }  // namespace
