@@ -143,6 +143,10 @@ class Trainer {
       tokens();
     const auto data = load_token_dataset(work_.tokens());
     check_tokens_match_vq(data, work_.tokens());
+    if (data.free_captions != o_.free_captions)
+      throw Error(work_.tokens().string() + ": captioned with --free-captions " +
+                  std::to_string(data.free_captions) + ", not " + std::to_string(o_.free_captions) +
+                  "; run the tokens stage again");
     TransformerTrainOptions t;
     t.seed = o_.text_and_transformer_seed();
     const double minutes = transformer_minutes_within_total(
