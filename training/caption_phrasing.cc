@@ -202,6 +202,12 @@ FreeCaption free_caption(const SceneAttributes &a, uint64_t seed) {
   return c;
 }
 
+bool FreeCaption::omits(std::string_view attribute) const {
+  return (attribute == "size" && omits_size) || (attribute == "position" && omits_position) ||
+         (attribute == "backdrop" && omits_backdrop) || (attribute == "clouds" && omits_clouds) ||
+         (attribute == "celestial" && omits_celestial);
+}
+
 std::string training_caption(const SceneAttributes &a, uint64_t seed, double free_share) {
   if (free_share <= 0) return a.to_caption();
   Draw draw(seed ^ 0x5eedull);

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "training/scene_attributes.h"
 
@@ -21,6 +22,9 @@ struct FreeCaption {
   bool omits_backdrop = false;
   bool omits_clouds = false;
   bool omits_celestial = false;
+
+  // By the attribute names of the text pretrainer's heads ("size", "clouds", ...).
+  bool omits(std::string_view attribute) const;
 };
 
 // One phrasing of `a`, decided by `seed` alone (the same on every machine). It never names a

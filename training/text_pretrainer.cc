@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
-#include <string_view>
 
 #include "training/caption_phrasing.h"
 #include "training/scene_attributes.h"
@@ -69,14 +68,8 @@ CaptionSet caption_set(const std::vector<SceneAttributes> &combinations,
       free = scenes::free_caption(a, scenes::splitmix64(seed * 7919ull + uint64_t(i)));
     const auto caption = tokenizer.encode_padded(variant > 0 ? free.text : a.to_caption());
     for (int64_t j = 0; j < length; ++j) ids[i][j] = caption[j];
-    for (size_t k = 0; k < attrs.size(); ++k) {
-      const std::string_view name = attrs[k].name;
-      const bool left_out =
-          (name == "size" && free.omits_size) || (name == "position" && free.omits_position) ||
-          (name == "backdrop" && free.omits_backdrop) || (name == "clouds" && free.omits_clouds) ||
-          (name == "celestial" && free.omits_celestial);
-      labels[i][k] = left_out ? -1 : attrs[k].of(a);
-    }
+    for (size_t k = 0; k < attrs.size(); ++k)
+      labels[i][k] = free.omits(attrs[k].name) ? -1 : attrs[k].of(a);
   }
   return s;
 }
