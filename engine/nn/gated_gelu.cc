@@ -62,10 +62,7 @@ torch::Tensor gated_gelu_(torch::Tensor value, const torch::Tensor &gate) {
 QuantizedRows gated_gelu_quantized(const torch::Tensor &value, const torch::Tensor &gate) {
   check_halves(value, gate);
   const int64_t cols = value.size(-1), rows = cols == 0 ? 0 : value.numel() / cols;
-  auto row_sizes = value.sizes().vec();
-  row_sizes.pop_back();
-  QuantizedRows q{torch::empty(value.sizes(), torch::kUInt8),
-                  torch::empty(row_sizes, torch::kFloat32)};
+  QuantizedRows q = empty_quantized_rows(value.sizes());
   const float *v = value.data_ptr<float>(), *g = gate.data_ptr<float>();
   uint8_t *values = q.values.data_ptr<uint8_t>();
   float *scales = q.scales.data_ptr<float>();

@@ -173,12 +173,16 @@ int64_t PackedLinear::in_features() const { return impl_->in; }
 int64_t PackedLinear::out_features() const { return impl_->out; }
 size_t PackedLinear::weight_bytes() const { return impl_->packed_desc.get_size(); }
 
+QuantizedRows empty_quantized_rows(at::IntArrayRef sizes) {
+  auto row_sizes = sizes.vec();
+  row_sizes.pop_back();
+  return {torch::empty(sizes, torch::kUInt8), torch::empty(row_sizes, torch::kFloat32)};
+}
+
 QuantizedRows quantize_rows(const torch::Tensor &x) {
   const int64_t cols = x.size(-1), rows = cols == 0 ? 0 : x.numel() / cols;
   auto xf = x.to(torch::kFloat32).contiguous();
-  auto row_sizes = x.sizes().vec();
-  row_sizes.pop_back();
-  QuantizedRows q{torch::empty(x.sizes(), torch::kUInt8), torch::empty(row_sizes, torch::kFloat32)};
+  QuantizedRows q = empty_quantized_rows(x.sizes());
   quantize_rows_u8(xf.data_ptr<float>(), rows, cols, q.values.data_ptr<uint8_t>(),
                    q.scales.data_ptr<float>());
   return q;

@@ -26,6 +26,8 @@ struct QuantizedRows {
 
 // x [..., K], fp32 or bf16.
 QuantizedRows quantize_rows(const torch::Tensor &x);
+// Uninitialised rows of `sizes` [..., K], for kernels that quantize what they compute.
+QuantizedRows empty_quantized_rows(at::IntArrayRef sizes);
 
 class PackedLinear {
  public:
