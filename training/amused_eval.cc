@@ -22,6 +22,7 @@
 #include "training/eval_grid.h"
 #include "training/eval_metrics.h"
 #include "training/omp_policy.h"
+#include "training/photo_library.h"
 #include "training/stated_prompts.h"
 
 namespace {
@@ -44,6 +45,9 @@ struct Options {
   // it was not chosen on.
   uint64_t prompt_set = 0;
   std::string prompt_file;
+  // Real pictures through the VQ: frames of the sample clips, and the held-out fifth of the
+  // wallpaper packages' pictures (training/setup.sh).
+  std::string real_frames = "tests/data/footage";
   double temperature_start = 2.0, temperature_end = 0.0;
   Precision precision = Precision::kFloat32;
 };
@@ -55,7 +59,10 @@ struct Options {
                "                   [--reconstructions FILE.png] [--train-split]\n"
                "                   [--temperature START,END] [--dump DIR] [--prompt-set N]\n"
                "                   [--precision fp32|bf16|int8] [--prompt-file FILE]\n"
-               "Prints VQ PSNR on held-out scenes and prompt adherence on held-out attribute\n"
+               "                   [--real-frames DIR]\n"
+               "Prints VQ PSNR on held-out scenes, on frames of the clips in --real-frames\n"
+               "(default tests/data/footage: its five public clips) and on the held-out wallpaper "
+               "pictures, and prompt adherence on held-out attribute\n"
                "combinations as a markdown table; --grid writes generated images with prompts.\n"
                "--prompts 0 measures the VQ only. The model defaults to the shipped one.\n"
                "--train-split scores prompts of training combinations instead (diagnostic).\n"
@@ -103,6 +110,8 @@ Options parse(int argc, char **argv) {
       o.temperature_end = std::stod(v.substr(comma + 1));
     } else if (a == "--prompt-file")
       o.prompt_file = value();
+    else if (a == "--real-frames")
+      o.real_frames = value();
     else if (a == "--prompt-set")
       o.prompt_set = std::stoull(value());
     else if (a == "--train-split")
@@ -152,6 +161,19 @@ int run(const Options &o) {
 
   const auto t0 = std::chrono::steady_clock::now();
   const auto psnr = train::vq_psnr(*model, o.psnr_images);
+  std::optional<train::PsnrResult> footage_psnr, photo_psnr;
+  if (!o.real_frames.empty() && std::filesystem::is_directory(o.real_frames))
+    footage_psnr =
+        train::vq_psnr_pictures(*model, train::clip_frames(train::sample_clips(o.real_frames), 8));
+  try {
+    const auto held_out =
+        train::PhotoLibrary::load(train::default_photo_folders(), scenes::Split::kHeldout);
+    std::vector<Image> pictures;
+    for (size_t i = 0; i < held_out.size(); ++i) pictures.push_back(held_out.picture(i));
+    photo_psnr = train::vq_psnr_pictures(*model, pictures);
+  } catch (const Error &e) {
+    std::cerr << "amused-eval: no held-out wallpaper pictures (" << e.what() << ")\n";
+  }
   if (!o.reconstructions.empty()) train::write_reconstructions(*model, 8, o.reconstructions);
   train::AdherenceResult adherence;
   std::vector<train::StatedPrompt> stated;
@@ -189,6 +211,18 @@ int run(const Options &o) {
               psnr.images, psnr.psnr_db);
   std::printf("| VQ PSNR, mean of per-image / worst image | %.2f dB / %.2f dB |\n",
               psnr.mean_image_db, psnr.worst_image_db);
+  if (footage_psnr)
+    std::printf(
+        "| VQ PSNR, %d frames of the clips in %s (mean of per-image / worst) "
+        "| %.2f dB (%.2f / %.2f dB) |\n",
+        footage_psnr->images, o.real_frames.c_str(), footage_psnr->psnr_db,
+        footage_psnr->mean_image_db, footage_psnr->worst_image_db);
+  if (photo_psnr)
+    std::printf(
+        "| VQ PSNR, %d held-out wallpaper pictures (mean of per-image / worst) "
+        "| %.2f dB (%.2f / %.2f dB) |\n",
+        photo_psnr->images, photo_psnr->psnr_db, photo_psnr->mean_image_db,
+        photo_psnr->worst_image_db);
   if (!stated.empty()) {
     std::printf(
         "| prompt adherence, %d prompts of %s (%d steps, guidance %g, seeds 0..%d) "

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "training/photo_library.h"
 #include "training/scene_data.h"
 #include "training/train_checkpoint.h"
 #include "training/train_progress.h"
@@ -47,8 +48,13 @@ StageResult train_vq_decoder(vq::VQModel &vq, const DecoderTrainOptions &o) {
     const double lr = o.lr.at(pos.step, fraction);
     set_learning_rate<torch::optim::AdamOptions>(optimizer, lr);
 
-    auto x = scene_images(o.seed, DataStream::kVqTrain, scenes::Split::kTrain,
-                          kFirstScene + pos.step * o.batch, o.batch, o.size);
+    const int64_t first = kFirstScene + pos.step * o.batch;
+    auto x =
+        scene_images(o.seed, DataStream::kVqTrain, scenes::Split::kTrain, first, o.batch, o.size);
+    for (int i = 0; i < o.batch; ++i) {
+      const uint64_t s = scene_seed(o.seed, DataStream::kVqTrain, first + i);
+      if (is_photo_example(s, o.photos, o.photo_share)) x[i] = o.photos->crop(s, o.size);
+    }
     torch::Tensor codes;
     {
       torch::NoGradGuard no_grad;

@@ -21,6 +21,9 @@ struct DecoderTrainOptions {
   int size = 128;  // whole scenes at the model's native size
   LrSchedule lr{3e-4, 20, 0.03};
   double l1_weight = 0.5;  // reconstruction = MSE + l1_weight * L1, as in the VQ stage
+  // Real pictures in place of a share of the scenes, as in the VQ stage (not owned).
+  const PhotoLibrary *photos = nullptr;
+  double photo_share = 0.0;
   double checkpoint_seconds = 300;
   std::filesystem::path checkpoint;
   bool resume = false;

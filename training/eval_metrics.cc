@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "lab/amused_lab.h"
+#include "media/video_reader.h"
 #include "training/scene_data.h"
 #include "training/scenes.h"
 #include "training/stated_prompts.h"
@@ -53,6 +54,53 @@ PsnrResult vq_psnr(const Model &model, int count, uint64_t seed) {
   r.psnr_db = psnr_of_mse(total_mse / count);
   r.mean_image_db = total_db / count;
   return r;
+}
+
+PsnrResult vq_psnr_pictures(const Model &model, const std::vector<Image> &pictures) {
+  if (pictures.empty()) throw Error("vq_psnr_pictures: no pictures");
+  torch::InferenceMode inference;
+  PsnrResult r;
+  double total_mse = 0, total_db = 0;
+  r.worst_image_db = 1e9;
+  for (const Image &picture : pictures) {
+    const Size size = fit_size(model, picture.width, picture.height);
+    auto images = images_to_tensor({resize_image(picture, size.width, size.height)});
+    auto decoded = pipeline::decode_tokens(model, pipeline::encode_to_tokens(model, images));
+    auto out = (decoded * 255.0f).round().clamp(0, 255) / 255.0f;
+    auto in = (images * 255.0f).round() / 255.0f;
+    const double m = (out - in).pow(2).mean().item<double>();
+    total_mse += m;
+    total_db += psnr_of_mse(m);
+    r.worst_image_db = std::min(r.worst_image_db, psnr_of_mse(m));
+  }
+  r.images = static_cast<int>(pictures.size());
+  r.psnr_db = psnr_of_mse(total_mse / r.images);
+  r.mean_image_db = total_db / r.images;
+  return r;
+}
+
+std::vector<std::filesystem::path> sample_clips(const std::filesystem::path &folder) {
+  std::vector<std::filesystem::path> clips;
+  for (const char *name :
+       {"Effet_force_magnetique.ogv", "balle1-vp9.avi", "base_pal.mpg", "birds.mp4", "g1.avi"})
+    clips.push_back(folder / name);
+  return clips;
+}
+
+std::vector<Image> clip_frames(const std::vector<std::filesystem::path> &clips, int per_clip) {
+  constexpr int kFirstFrames = 300;
+  std::vector<Image> out;
+  for (const auto &clip : clips) {
+    std::vector<Image> frames;
+    media::VideoReader reader(clip);
+    Image frame;
+    while (static_cast<int>(frames.size()) < kFirstFrames && reader.read(frame))
+      frames.push_back(frame);
+    if (frames.empty()) throw Error(clip.string() + ": no frames");
+    const int n = static_cast<int>(frames.size()), take = std::min(per_clip, n);
+    for (int i = 0; i < take; ++i) out.push_back(std::move(frames[size_t(i) * n / take]));
+  }
+  return out;
 }
 
 void AdherenceResult::add(AdherenceSample sample, bool keep) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -27,6 +28,20 @@ struct PsnrResult {
 // Encodes `count` held-out scenes at the model's native size to tokens and decodes them,
 // exactly as img2img/inpainting/stylization do, and compares the 8-bit results.
 PsnrResult vq_psnr(const Model &model, int count, uint64_t seed = 0);
+
+// The same for real pictures of any size: each is resized to the model's pixel count with its
+// aspect kept (fit_size, as stylization fits footage) before it is encoded and decoded, and
+// compared at that size.
+PsnrResult vq_psnr_pictures(const Model &model, const std::vector<Image> &pictures);
+
+// Up to `per_clip` frames of each clip, evenly spaced over its first 300 (the sample clips
+// in tests/data/footage are that short). Throws amused::Error naming a clip that does not
+// decode.
+std::vector<Image> clip_frames(const std::vector<std::filesystem::path> &clips, int per_clip);
+
+// The public sample clips of tests/data/footage (not the ones derived from them), under
+// `folder`.
+std::vector<std::filesystem::path> sample_clips(const std::filesystem::path &folder);
 
 // The checker's attributes, in CheckResult's order.
 inline constexpr std::array<const char *, 10> kAttributeNames = {

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "training/photo_library.h"
 #include "training/scene_random.h"
 
 namespace amused::train {
@@ -25,11 +26,20 @@ torch::Tensor images_to_tensor(const std::vector<Image> &images) {
   return out.permute({0, 3, 1, 2}).to(torch::kFloat32).div_(255.0f).contiguous();
 }
 
-torch::Tensor vq_batch(uint64_t seed, int64_t step, int count, int size, int crop) {
+bool is_photo_example(uint64_t scene_seed, const PhotoLibrary *photos, double photo_share) {
+  return photos != nullptr && photo_share > 0 && scenes::hash01(scene_seed, 16, 0) < photo_share;
+}
+
+torch::Tensor vq_batch(uint64_t seed, int64_t step, int count, int size, int crop,
+                       const PhotoLibrary *photos, double photo_share) {
   auto batch = torch::empty({count, 3, crop, crop});
   for (int i = 0; i < count; ++i) {
     const int64_t index = step * count + i;
     const uint64_t s = scene_seed(seed, DataStream::kVqTrain, index);
+    if (is_photo_example(s, photos, photo_share)) {
+      batch[i] = photos->crop(s, crop);
+      continue;
+    }
     const auto attributes = scenes::sample_attributes(s, scenes::Split::kTrain);
     const double pan =
         scenes::hash01(s, 1, 0) < 0.5 ? 0.0 : scenes::hash_range(s, 2, 0, 0, -1.5, 1.5) * size;

@@ -12,6 +12,7 @@
 #include "lab/amused_lab.h"
 #include "training/decoder_trainer.h"
 #include "training/model_configs.h"
+#include "training/photo_library.h"
 #include "training/scene_layout.h"
 #include "training/text_pretrainer.h"
 #include "training/token_dataset.h"
@@ -116,6 +117,8 @@ class Trainer {
     v.render_size = static_cast<int>(configs_.image_size());
     v.lr.peak = o_.vq_lr;
     v.fsq_levels = configs_.fsq_levels;
+    v.photos = photos();
+    v.photo_share = o_.photo_share;
     v.checkpoint_seconds = o_.checkpoint_minutes * 60.0;
     v.checkpoint = work_.vq_checkpoint();
     v.resume = o_.resume;
@@ -236,6 +239,8 @@ class Trainer {
     d.seed = o_.seed;
     d.budget = {o_.decoder_steps, o_.decoder_minutes * 60.0};
     d.size = static_cast<int>(configs_.image_size());
+    d.photos = photos();
+    d.photo_share = o_.photo_share;
     d.checkpoint_seconds = o_.checkpoint_minutes * 60.0;
     d.checkpoint = work_.decoder_checkpoint();
     d.resume = o_.resume;
@@ -271,6 +276,19 @@ class Trainer {
   }
 
  private:
+  // The training split of the real pictures, loaded once on first use; null at share 0.
+  const PhotoLibrary *photos() {
+    if (o_.photo_share <= 0) return nullptr;
+    if (!photos_) {
+      const auto folders = o_.photo_folders.empty() ? default_photo_folders() : o_.photo_folders;
+      photos_ = std::make_unique<PhotoLibrary>(PhotoLibrary::load(folders, scenes::Split::kTrain));
+      if (!o_.quiet)
+        std::fprintf(stderr, "photos: %zu training pictures, %.0f%% of the VQ's examples\n",
+                     photos_->size(), 100.0 * o_.photo_share);
+    }
+    return photos_.get();
+  }
+
   void check_low_res_size() const {
     // The VQ divides the size by its scale factor, the U-ViT halves that grid again.
     const int64_t unit = 2 * configs_.vq.scale_factor(), full = configs_.image_size();
@@ -357,6 +375,7 @@ class Trainer {
   std::shared_ptr<Model> model_;
   PinnedWeights pinned_;  // empty unless --pin-position-channels
   bool vq_loaded_ = false;
+  std::unique_ptr<PhotoLibrary> photos_;
 };
 
 }  // namespace

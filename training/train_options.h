@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace amused::train {
 
@@ -66,6 +67,11 @@ struct TrainOptions {
   // An exported model folder whose VQ (encoder, codes, fine-tuned decoder) replaces --work's
   // vq.ckpt and vq_decoder.ckpt: the text encoder and transformer retrain on the shipped VQ.
   std::filesystem::path vq_from;
+
+  // Share of the VQ and decoder stages' examples that are crops of real pictures
+  // (photo_library.h), and where the pictures are; empty: default_photo_folders().
+  double photo_share = 0.5;
+  std::vector<std::filesystem::path> photo_folders;
 
   double decoder_minutes = 4;
   int64_t decoder_steps = 0;

@@ -114,7 +114,7 @@ StageResult train_vq(vq::VQModel &vq, const VqTrainOptions &o) {
     const double lr = o.lr.at(pos.step, fraction);
     set_learning_rate<torch::optim::AdamOptions>(optimizer, lr);
 
-    auto x = vq_batch(o.seed, pos.step, o.batch, o.render_size, o.crop)
+    auto x = vq_batch(o.seed, pos.step, o.batch, o.render_size, o.crop, o.photos, o.photo_share)
                  .contiguous(torch::MemoryFormat::ChannelsLast);
     auto z = vq->encode(x);
     const auto b = z.size(0), d = z.size(1), h = z.size(2), w = z.size(3);

@@ -21,6 +21,8 @@
 
 namespace amused::train {
 
+class PhotoLibrary;
+
 struct VqTrainOptions {
   uint64_t seed = 0;
   Budget budget;
@@ -34,6 +36,9 @@ struct VqTrainOptions {
   double ema_decay = 0.99;          // codebook moving averages
   double dead_usage = 0.03;         // a code is restarted below this share of the mean usage
   int restart_every = 50;           // steps between dead-code restarts
+  // Crops of real pictures in place of a share of the scenes (not owned).
+  const PhotoLibrary *photos = nullptr;
+  double photo_share = 0.0;
   double checkpoint_seconds = 300;
   std::filesystem::path checkpoint;  // work file, rewritten every checkpoint_seconds
   bool resume = false;

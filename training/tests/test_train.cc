@@ -776,6 +776,8 @@ std::vector<std::string> tiny_run_args(const std::string &stage, const std::stri
           "32",
           "--batch",
           "8",
+          "--photo-share",
+          "0",
           "--quiet"};
 }
 
