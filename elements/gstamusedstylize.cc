@@ -64,12 +64,14 @@ enum {
   PROP_CHANGE_THRESHOLD,
   PROP_MASK,
   PROP_WORK_SCALE,
+  PROP_NUM_BUFFERS,
 };
 
 #define DEFAULT_STRENGTH 0.5
 #define DEFAULT_CHANGE_THRESHOLD 0.04
 #define DEFAULT_MASK nullptr
 #define DEFAULT_WORK_SCALE 1.0
+#define DEFAULT_NUM_BUFFERS -1
 
 // RGB first: what the engine works on, so negotiation prefers it over a conversion.
 #define VIDEO_CAPS GST_VIDEO_CAPS_MAKE("RGB") ";" GST_VIDEO_CAPS_MAKE(GST_VIDEO_FORMATS_ALL)
@@ -88,6 +90,7 @@ struct StylizeState {
   gdouble change_threshold = DEFAULT_CHANGE_THRESHOLD;
   std::string mask_path;
   gdouble work_scale = DEFAULT_WORK_SCALE;
+  gint num_buffers = DEFAULT_NUM_BUFFERS;
   FrameTimes times;
   GstClockTime earliest_time = GST_CLOCK_TIME_NONE;
   gdouble proportion = 1.0;
@@ -102,6 +105,7 @@ struct StylizeState {
   std::unique_ptr<amused::VideoSession> session;
   amused::Image last_output;  // the last stylized frame at the input size
   guint64 processed = 0;
+  guint64 accepted = 0;  // input buffers let through since start or the last flush
 
   std::atomic<bool> cancel{false};
 
@@ -110,7 +114,8 @@ struct StylizeState {
   gboolean with_fields(F &&f) {
     return f(field_property(PROP_STRENGTH, strength),
              field_property(PROP_CHANGE_THRESHOLD, change_threshold),
-             field_property(PROP_WORK_SCALE, work_scale));
+             field_property(PROP_WORK_SCALE, work_scale),
+             field_property(PROP_NUM_BUFFERS, num_buffers));
   }
 };
 
@@ -143,6 +148,8 @@ static gboolean gst_amused_stylize_src_event(GstBaseTransform *trans, GstEvent *
 static gboolean gst_amused_stylize_query(GstBaseTransform *trans, GstPadDirection direction,
                                          GstQuery *query);
 static void gst_amused_stylize_before_transform(GstBaseTransform *trans, GstBuffer *buffer);
+static GstFlowReturn gst_amused_stylize_submit_input_buffer(GstBaseTransform *trans,
+                                                            gboolean is_discont, GstBuffer *input);
 static gboolean gst_amused_stylize_set_info(GstVideoFilter *filter, GstCaps *incaps,
                                             GstVideoInfo *in_info, GstCaps *outcaps,
                                             GstVideoInfo *out_info);
@@ -197,6 +204,14 @@ static void gst_amused_stylize_class_init(GstAmusedStylizeClass *klass) {
                           "which starts a new anchor",
                           0.1, 16.0, DEFAULT_WORK_SCALE,
                           static_cast<GParamFlags>(flags | GST_PARAM_MUTABLE_PLAYING)));
+  g_object_class_install_property(
+      gobject_class, PROP_NUM_BUFFERS,
+      g_param_spec_int("num-buffers", "Number of buffers",
+                       "Restyle this many frames, then end the stream: later buffers are "
+                       "refused with EOS, so upstream sends EOS (-1 = all). Counted from the "
+                       "start and from each flushing seek",
+                       -1, G_MAXINT, DEFAULT_NUM_BUFFERS,
+                       static_cast<GParamFlags>(flags | GST_PARAM_MUTABLE_PLAYING)));
 
   gst_element_class_set_static_metadata(
       element_class, "aMUSEd video stylization", "Filter/Effect/Video",
@@ -213,6 +228,7 @@ static void gst_amused_stylize_class_init(GstAmusedStylizeClass *klass) {
   trans_class->src_event = GST_DEBUG_FUNCPTR(gst_amused_stylize_src_event);
   trans_class->query = GST_DEBUG_FUNCPTR(gst_amused_stylize_query);
   trans_class->before_transform = GST_DEBUG_FUNCPTR(gst_amused_stylize_before_transform);
+  trans_class->submit_input_buffer = GST_DEBUG_FUNCPTR(gst_amused_stylize_submit_input_buffer);
   filter_class->set_info = GST_DEBUG_FUNCPTR(gst_amused_stylize_set_info);
   filter_class->transform_frame = GST_DEBUG_FUNCPTR(gst_amused_stylize_transform_frame);
 
@@ -321,6 +337,7 @@ static gboolean gst_amused_stylize_start(GstBaseTransform *trans) {
   GST_OBJECT_UNLOCK(self);
   st.cancel = false;
   st.processed = 0;
+  st.accepted = 0;
   st.in_width = st.in_height = 0;
   st.last_output = amused::Image();
 
@@ -387,6 +404,7 @@ static gboolean gst_amused_stylize_sink_event(GstBaseTransform *trans, GstEvent 
       break;
     case GST_EVENT_FLUSH_STOP:
       st.cancel = false;
+      st.accepted = 0;
       if (st.session) st.session->reset();
       st.last_output = amused::Image();
       GST_OBJECT_LOCK(self);
@@ -450,6 +468,25 @@ static gboolean gst_amused_stylize_query(GstBaseTransform *trans, GstPadDirectio
     return TRUE;
   }
   return GST_BASE_TRANSFORM_CLASS(parent_class)->query(trans, direction, query);
+}
+
+// num-buffers: every buffer passes here, in passthrough too. identity's eos-after lets
+// buffers through again once it has returned EOS (GStreamer 1.22), so a frame limit that
+// holds whatever upstream still pushes is the element's own.
+static GstFlowReturn gst_amused_stylize_submit_input_buffer(GstBaseTransform *trans,
+                                                            gboolean is_discont, GstBuffer *input) {
+  GstAmusedStylize *self = GST_AMUSED_STYLIZE(trans);
+  StylizeState &st = *self->state;
+  GST_OBJECT_LOCK(self);
+  const gint limit = st.num_buffers;
+  GST_OBJECT_UNLOCK(self);
+  if (limit >= 0 && st.accepted >= static_cast<guint64>(limit)) {
+    GST_DEBUG_OBJECT(self, "num-buffers=%d reached: EOS", limit);
+    gst_buffer_unref(input);
+    return GST_FLOW_EOS;
+  }
+  ++st.accepted;
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->submit_input_buffer(trans, is_discont, input);
 }
 
 // The frame boundary: controlled properties take their values at the buffer's stream time

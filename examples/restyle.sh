@@ -40,7 +40,8 @@ if [ -n "${SIZE:-}" ]; then
   size_caps="$size_caps,width=${SIZE%x*},height=${SIZE#*x},pixel-aspect-ratio=1/1"
 fi
 
-set -- amusedstylize prompt="$prompt" strength="${STRENGTH:-0.6}" seed="${SEED:-3}"
+set -- amusedstylize prompt="$prompt" strength="${STRENGTH:-0.6}" seed="${SEED:-3}" \
+  num-buffers="${FRAMES:--1}"
 if [ -n "${MODEL:-}" ]; then set -- "$@" model="$MODEL"; fi
 
 # The sound goes into the same muxer, but only when there is some: a branch waiting for an
@@ -85,7 +86,7 @@ fi
 
 # shellcheck disable=SC2086  # $audio_branch is a list of pipeline words
 gst-launch-1.0 -q -e filesrc location="$in" ! decodebin name=d \
-  d. ! video/x-raw ! identity eos-after="${FRAMES:--1}" ! queue \
+  d. ! video/x-raw ! queue \
   ! videoconvert ! videoscale ! "$size_caps" ! "$@" \
   ! videoconvert ! avenc_prores_ks ! mux. \
   $audio_branch \

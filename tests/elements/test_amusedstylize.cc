@@ -119,6 +119,45 @@ GST_START_TEST(test_strength_zero_is_passthrough) {
 }
 GST_END_TEST;
 
+// num-buffers: that many frames, restyled or passed through, then every buffer is refused
+// with EOS (identity's eos-after lets later ones through again); a change while PLAYING and
+// a flushing seek count on from where they are.
+GST_START_TEST(test_num_buffers_ends_the_stream) {
+  GstHarness *h =
+      stylize_harness(32, 32, 2, [](GstElement *e) { g_object_set(e, "num-buffers", 2, nullptr); });
+  int k = 0;
+  auto push = [&](GstFlowReturn want) {
+    const GstClockTime pts = static_cast<GstClockTime>(k) * 100 * GST_MSECOND;
+    fail_unless_equals_int(gst_harness_push(h, make_frame(32, 32, k, pts)), want);
+    ++k;
+  };
+  push(GST_FLOW_OK);
+  g_object_set(h->element, "strength", 0.0, nullptr);  // passthrough counts too
+  push(GST_FLOW_OK);
+  for (int i = 0; i < 3; ++i) push(GST_FLOW_EOS);
+  fail_unless_equals_int(gst_harness_buffers_received(h), 2);
+
+  g_object_set(h->element, "num-buffers", 3, "strength", 0.5, nullptr);
+  push(GST_FLOW_OK);
+  push(GST_FLOW_EOS);
+  fail_unless_equals_int(gst_harness_buffers_received(h), 3);
+
+  fail_unless(gst_harness_push_event(h, gst_event_new_flush_start()));
+  fail_unless(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  fail_unless(gst_harness_push_event(h, gst_event_new_segment(&segment)));
+  for (int i = 0; i < 3; ++i) push(GST_FLOW_OK);
+  push(GST_FLOW_EOS);
+  fail_unless_equals_int(gst_harness_buffers_received(h), 6);
+
+  GParamSpec *spec = g_object_class_find_property(G_OBJECT_GET_CLASS(h->element), "num-buffers");
+  fail_unless(spec != nullptr);
+  fail_unless_equals_int(G_PARAM_SPEC_INT(spec)->minimum, -1);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 // The harness pushes synchronously, so "the next frame" is exact here.
 GST_START_TEST(test_prompt_change_applies_to_next_frame) {
   GstHarness *h = stylize_harness(32, 32);
@@ -404,6 +443,7 @@ static Suite *amusedstylize_suite(void) {
       "amusedstylize",
       {AMUSED_TEST(test_any_size_resized_and_back), AMUSED_TEST(test_padded_rows),
        AMUSED_TEST(test_native_size), AMUSED_TEST(test_strength_zero_is_passthrough),
+       AMUSED_TEST(test_num_buffers_ends_the_stream),
        AMUSED_TEST(test_prompt_change_applies_to_next_frame),
        AMUSED_TEST(test_static_input_is_stable), AMUSED_TEST(test_same_seed_same_frames),
        AMUSED_TEST(test_qos_skips_regeneration), AMUSED_TEST(test_mask_limits_the_region),
