@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "nn/gated_gelu.h"
+#include "nn/gelu_response_norm.h"
 #include "nn/modulated_norm.h"
 #include "util/profiler.h"
 
@@ -83,9 +84,20 @@ ConvNextBlockImpl::ConvNextBlockImpl(int64_t ch, const UVit2DConfig &c) {
 torch::Tensor ConvNextBlockImpl::forward(const torch::Tensor &x, const torch::Tensor &cond,
                                          TextContextCache *cache) {
   ProfileScope scope("transformer: conv blocks");
-  auto h = nhwc(depthwise(x));
-  h = channelwise_linear_1(norm(h));
-  h = channelwise_linear_2(channelwise_norm(torch::gelu(h)));
+  auto h = channelwise_linear_1(norm(nhwc(depthwise(x))));
+  const nn::PackedLinear *next = channelwise_linear_2->packed_product();
+  if (next && channelwise_linear_1->packed() && h.scalar_type() == torch::kFloat32 &&
+      h.is_contiguous()) {
+    // The fast precisions: gelu and the response norm fused, quantized on the way for int8.
+    // fp32 keeps ATen's operations, and the reference's numerics.
+    const auto &g = channelwise_norm->gamma, &b = channelwise_norm->beta;
+    h = next->type() == nn::PackedType::kInt8
+            ? next->forward(nn::gelu_response_norm_quantized(h, g, b))
+            : next->forward(nn::gelu_response_norm_(h, g, b));
+    h = h.to(x.scalar_type());
+  } else {
+    h = channelwise_linear_2(channelwise_norm(torch::gelu(h)));
+  }
   h = nchw(h) + x;
   auto compute = [&] { return cond_embeds_mapper(torch::silu(cond)); };
   auto ss = (cache ? cache->next_modulation(compute) : compute()).chunk(2, 1);

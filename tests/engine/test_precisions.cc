@@ -10,6 +10,7 @@
 #include "golden.h"
 #include "lab/amused_lab.h"
 #include "nn/gated_gelu.h"
+#include "nn/gelu_response_norm.h"
 #include "nn/group_norm_bf16.h"
 #include "nn/modulated_norm.h"
 #include "nn/packed_linear.h"
@@ -68,6 +69,34 @@ TEST(GatedGelu, FollowsAtenExactGelu) {
   const auto codes = (q.values.to(torch::kInt32) - reference.values.to(torch::kInt32)).abs();
   EXPECT_LE(codes.max().item<int>(), 1);
   EXPECT_LT(codes.to(torch::kFloat32).mean().item<double>(), 0.01);
+}
+
+// The conv blocks' fused gelu and GlobalResponseNorm against ATen's operations, as the
+// reference computes them (uvit_blocks.cc: GlobalResponseNormImpl), on amused-256's
+// shape with gamma and beta far from their identity values.
+TEST(GeluResponseNorm, FollowsAtenOperations) {
+  torch::manual_seed(6);
+  auto h = torch::randn({2, 16, 16, 3072}) * 2;
+  auto gamma = torch::randn({1, 1, 1, 3072}), beta = torch::randn({1, 1, 1, 3072});
+  const auto g = torch::gelu(h);
+  const auto gx = torch::norm(g, 2, {1, 2}, true);
+  const auto want = gamma * (g * (gx / (gx.mean(-1, true) + 1e-6))) + beta + g;
+
+  const auto got = nn::gelu_response_norm_(h.clone(), gamma, beta);
+  EXPECT_LT((got - want).abs().max().item<double>(), 1e-4);
+  EXPECT_LT(relative_error(got, want), 1e-6);
+
+  const auto q = nn::gelu_response_norm_quantized(h.clone(), gamma, beta);
+  ASSERT_EQ(q.values.sizes(), want.sizes());
+  const auto reference = nn::quantize_rows(want);
+  EXPECT_TRUE(torch::allclose(q.scales, reference.scales, 1e-5, 0));
+  const auto codes = (q.values.to(torch::kInt32) - reference.values.to(torch::kInt32)).abs();
+  EXPECT_LE(codes.max().item<int>(), 1);
+  EXPECT_LT(codes.to(torch::kFloat32).mean().item<double>(), 0.01);
+
+  // Wrong inputs are programming errors, not silent garbage.
+  EXPECT_THROW(nn::gelu_response_norm_(h.transpose(1, 2), gamma, beta), std::logic_error);
+  EXPECT_THROW(nn::gelu_response_norm_(h.clone(), gamma.narrow(3, 0, 8), beta), std::logic_error);
 }
 
 // The bf16 softmax against torch's, for the attentions' row lengths (text 77, tokens 256)
