@@ -1,13 +1,53 @@
 #include "nn/attention.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include <array>
 #include <cmath>
+#include <cstdint>
 
 #include "nn/softmax_bf16.h"
+#include "nn/vector_clones.h"
+#include "nn/vector_math.h"
 #include "util/profiler.h"
 
 namespace amused::nn {
+
+namespace {
+
+AMUSED_VECTOR_CLONES
+void convert_to_bf16(const float *in, uint16_t *out, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) out[i] = float_to_bf16(in[i]);
+}
+
+// The fused q/k/v product's fp32 output [B, S, 3 * heads * head_dim] as q, k and v in bf16,
+// each [B, heads, S, head_dim] and contiguous: one pass where converting the three strided
+// views took three, in the layout the batched products read without copying. Rounds as
+// torch's conversion does, so the products see the same values.
+std::array<torch::Tensor, 3> split_heads_bf16(const torch::Tensor &qkv, int64_t heads,
+                                              int64_t head_dim) {
+  const int64_t b = qkv.size(0), s = qkv.size(1), inner = heads * head_dim;
+  auto out = torch::empty({3, b, heads, s, head_dim}, torch::kBFloat16);
+  const float *src = qkv.data_ptr<float>();
+  auto *dst = reinterpret_cast<uint16_t *>(out.data_ptr<at::BFloat16>());
+  const int64_t part_size = b * heads * s * head_dim;
+  at::parallel_for(0, b * s, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t image = row / s, position = row % s;
+      const float *in = src + row * 3 * inner;
+      for (int64_t part = 0; part < 3; ++part)
+        for (int64_t h = 0; h < heads; ++h)
+          convert_to_bf16(in + part * inner + h * head_dim,
+                          dst + part * part_size + ((image * heads + h) * s + position) * head_dim,
+                          head_dim);
+    }
+  });
+  return {out[0], out[1], out[2]};
+}
+
+}  // namespace
 
 AttentionImpl::AttentionImpl(const AttentionOptions &o) : options_(o) {
   if (options_.context_dim == 0) options_.context_dim = o.query_dim;
@@ -60,8 +100,11 @@ torch::Tensor AttentionImpl::attend_queries(const torch::Tensor &q, const KeyVal
       auto scores = torch::matmul(queries, kv.key.to(torch::kBFloat16).transpose(-1, -2));
       out = torch::matmul(softmax_bf16_(scores.contiguous()), kv.value.to(torch::kBFloat16))
                 .transpose(1, 2)
-                .reshape({b, s, -1})
-                .to(q.scalar_type());
+                .reshape({b, s, -1});
+      // The residual stream is fp32 on the CPU (q is bf16 when split_heads_bf16 made it); an
+      // int8 output product quantizes the bf16 rows as they are, the same values.
+      const PackedLinear *next = to_out[0]->as<LinearImpl>()->packed_product();
+      if (!next || next->type() != PackedType::kInt8) out = out.to(torch::kFloat32);
     } else {
       auto scores = attention_matmul(q, kv.key.transpose(-1, -2), bf16_products_) * scale_;
       auto probs = scores.softmax(-1);
@@ -82,7 +125,13 @@ std::pair<torch::Tensor, KeyValue> AttentionImpl::project_self(const torch::Tens
     return {q, project_key_value(x)};
   }
   ProfileScope scope(profile_.projections);
-  auto qkv = fused_qkv_->forward(x).chunk(3, -1);
+  auto fused = fused_qkv_->forward(x);
+  if (bf16_products_ && fused.is_cpu() && fused.dim() == 3 &&
+      fused.scalar_type() == torch::kFloat32 && fused.is_contiguous()) {
+    auto [q, k, v] = split_heads_bf16(fused, options_.heads, options_.head_dim);
+    return {q, {k, v}};
+  }
+  auto qkv = fused.chunk(3, -1);
   return {split_heads(qkv[0]), for_products({split_heads(qkv[1]), split_heads(qkv[2])})};
 }
 
