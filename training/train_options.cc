@@ -74,7 +74,7 @@ options:
                            clouds, sun or moon and the backdrop from the caption (default 0)
   --photo-share P          VQ and decoder stages: share of the examples that are crops of
                            real pictures, the wallpaper packages training/setup.sh
-                           installs (default 0.5; 0: procedural scenes only)
+                           installs (default 0: procedural scenes only)
   --photo-folder DIR       where the pictures are (repeatable; default /usr/share/backgrounds
                            and /usr/share/wallpapers); a fifth is held out by file name
   --free-captions P        share of the captions in free phrasing: synonyms, other orders,

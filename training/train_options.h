@@ -69,8 +69,9 @@ struct TrainOptions {
   std::filesystem::path vq_from;
 
   // Share of the VQ and decoder stages' examples that are crops of real pictures
-  // (photo_library.h), and where the pictures are; empty: default_photo_folders().
-  double photo_share = 0.5;
+  // (photo_library.h), and where the pictures are; empty: default_photo_folders(). 0 is the
+  // shipped model's recipe (models/README.md has what 0.5 gave).
+  double photo_share = 0.0;
   std::vector<std::filesystem::path> photo_folders;
 
   double decoder_minutes = 4;
