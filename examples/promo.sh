@@ -20,7 +20,7 @@ examples_dir=$(cd "$(dirname "$0")" && pwd)
 . "$examples_dir/plugin-path.sh"
 
 out=${1:-promo.mp4}
-prompt=${PROMPT:-a red car on a road under a sunset sky with mountains}
+prompt=${PROMPT:-a red car on a road under a daytime sky with mountains}
 
 # `model=` only when MODEL is set: without it the element uses the embedded default model.
 # Guidance is the model's own (1.75 for the default model, 10 for amused-256/512) unless

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh
 ./build/tools/amused/amused video \
-  --prompt "a red car on a road under a sunset sky with mountains" \
+  --prompt "a red car on a road under a daytime sky with mountains" \
   --frames 48 --fps 12 --camera-motion pan-right --motion-speed 2 \
   --output promo.mp4
 echo "wrote $(pwd)/promo.mp4"
