@@ -19,6 +19,29 @@ namespace {
 
 double psnr_of_mse(double mse) { return 10.0 * std::log10(1.0 / std::max(mse, 1e-12)); }
 
+// PsnrResult over images added one mean squared error at a time.
+class PsnrSum {
+ public:
+  void add(double mse) {
+    total_mse_ += mse;
+    total_db_ += psnr_of_mse(mse);
+    worst_db_ = std::min(worst_db_, psnr_of_mse(mse));
+    ++images_;
+  }
+  PsnrResult result() const {
+    PsnrResult r;
+    r.images = images_;
+    r.psnr_db = psnr_of_mse(total_mse_ / images_);
+    r.mean_image_db = total_db_ / images_;
+    r.worst_image_db = worst_db_;
+    return r;
+  }
+
+ private:
+  double total_mse_ = 0, total_db_ = 0, worst_db_ = 1e9;
+  int images_ = 0;
+};
+
 // Flags of a CheckResult in kAttributeNames order.
 std::array<bool, 10> flags(const scenes::CheckResult &r) {
   return {r.time,         r.celestial, r.clouds,   r.backdrop, r.ground, r.subject_present,
@@ -30,9 +53,7 @@ std::array<bool, 10> flags(const scenes::CheckResult &r) {
 PsnrResult vq_psnr(const Model &model, int count, uint64_t seed) {
   torch::InferenceMode inference;
   const int size = static_cast<int>(model.native_size());
-  PsnrResult r;
-  double total_mse = 0, total_db = 0;
-  r.worst_image_db = 1e9;
+  PsnrSum sum;
   constexpr int kBatch = 16;
   for (int first = 0; first < count; first += kBatch) {
     const int n = std::min(kBatch, count - first);
@@ -43,40 +64,24 @@ PsnrResult vq_psnr(const Model &model, int count, uint64_t seed) {
     auto out = (decoded * 255.0f).round().clamp(0, 255) / 255.0f;
     auto in = (images * 255.0f).round() / 255.0f;
     auto mse = (out - in).pow(2).mean({1, 2, 3});
-    for (int i = 0; i < n; ++i) {
-      const double m = mse[i].item<double>();
-      total_mse += m;
-      total_db += psnr_of_mse(m);
-      r.worst_image_db = std::min(r.worst_image_db, psnr_of_mse(m));
-    }
+    for (int i = 0; i < n; ++i) sum.add(mse[i].item<double>());
   }
-  r.images = count;
-  r.psnr_db = psnr_of_mse(total_mse / count);
-  r.mean_image_db = total_db / count;
-  return r;
+  return sum.result();
 }
 
 PsnrResult vq_psnr_pictures(const Model &model, const std::vector<Image> &pictures) {
   if (pictures.empty()) throw Error("vq_psnr_pictures: no pictures");
   torch::InferenceMode inference;
-  PsnrResult r;
-  double total_mse = 0, total_db = 0;
-  r.worst_image_db = 1e9;
+  PsnrSum sum;
   for (const Image &picture : pictures) {
     const Size size = fit_size(model, picture.width, picture.height);
     auto images = images_to_tensor({resize_image(picture, size.width, size.height)});
     auto decoded = pipeline::decode_tokens(model, pipeline::encode_to_tokens(model, images));
     auto out = (decoded * 255.0f).round().clamp(0, 255) / 255.0f;
     auto in = (images * 255.0f).round() / 255.0f;
-    const double m = (out - in).pow(2).mean().item<double>();
-    total_mse += m;
-    total_db += psnr_of_mse(m);
-    r.worst_image_db = std::min(r.worst_image_db, psnr_of_mse(m));
+    sum.add((out - in).pow(2).mean().item<double>());
   }
-  r.images = static_cast<int>(pictures.size());
-  r.psnr_db = psnr_of_mse(total_mse / r.images);
-  r.mean_image_db = total_db / r.images;
-  return r;
+  return sum.result();
 }
 
 std::vector<std::filesystem::path> sample_clips(const std::filesystem::path &folder) {

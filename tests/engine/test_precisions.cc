@@ -23,6 +23,16 @@ double relative_error(const torch::Tensor &got, const torch::Tensor &want) {
   return ((got - want).norm() / want.norm()).item<double>();
 }
 
+// Rows quantized by a fused kernel against quantizing the exact result: the same scales, and
+// codes within one step where a value lies on a rounding boundary.
+void expect_quantized_like(const nn::QuantizedRows &q, const torch::Tensor &want) {
+  const auto reference = nn::quantize_rows(want);
+  EXPECT_TRUE(torch::allclose(q.scales, reference.scales, 1e-5, 0));
+  const auto codes = (q.values.to(torch::kInt32) - reference.values.to(torch::kInt32)).abs();
+  EXPECT_LE(codes.max().item<int>(), 1);
+  EXPECT_LT(codes.to(torch::kFloat32).mean().item<double>(), 0.01);
+}
+
 double cosine(const torch::Tensor &a, const torch::Tensor &b) {
   auto x = a.flatten().to(torch::kFloat64), y = b.flatten().to(torch::kFloat64);
   return (x.dot(y) / (x.norm() * y.norm())).item<double>();
@@ -64,11 +74,7 @@ TEST(GatedGelu, FollowsAtenExactGelu) {
   // step where a value lies on a rounding boundary.
   const auto q = nn::gated_gelu_quantized(value, gate);
   ASSERT_EQ(q.values.sizes(), want.sizes());
-  const auto reference = nn::quantize_rows(want);
-  EXPECT_TRUE(torch::allclose(q.scales, reference.scales, 1e-5, 0));
-  const auto codes = (q.values.to(torch::kInt32) - reference.values.to(torch::kInt32)).abs();
-  EXPECT_LE(codes.max().item<int>(), 1);
-  EXPECT_LT(codes.to(torch::kFloat32).mean().item<double>(), 0.01);
+  expect_quantized_like(q, want);
 }
 
 // The conv blocks' fused gelu and GlobalResponseNorm against ATen's operations, as the
@@ -88,11 +94,7 @@ TEST(GeluResponseNorm, FollowsAtenOperations) {
 
   const auto q = nn::gelu_response_norm_quantized(h.clone(), gamma, beta);
   ASSERT_EQ(q.values.sizes(), want.sizes());
-  const auto reference = nn::quantize_rows(want);
-  EXPECT_TRUE(torch::allclose(q.scales, reference.scales, 1e-5, 0));
-  const auto codes = (q.values.to(torch::kInt32) - reference.values.to(torch::kInt32)).abs();
-  EXPECT_LE(codes.max().item<int>(), 1);
-  EXPECT_LT(codes.to(torch::kFloat32).mean().item<double>(), 0.01);
+  expect_quantized_like(q, want);
 
   // Wrong inputs are programming errors, not silent garbage.
   EXPECT_THROW(nn::gelu_response_norm_(h.transpose(1, 2), gamma, beta), std::logic_error);

@@ -3,7 +3,6 @@
 // public sample clips for the evaluation.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -16,6 +15,7 @@
 #include "training/eval_metrics.h"
 #include "training/photo_library.h"
 #include "training/scene_data.h"
+#include "training/tests/temp_dir.h"
 
 namespace {
 
@@ -24,20 +24,10 @@ using namespace amused;
 
 const fs::path kData = AMUSED_TESTS_DATA_DIR;
 
-class PhotoDir {
+// Each test's own folder of pictures.
+class PhotoDir : public test::TempDir {
  public:
-  PhotoDir() {
-    path_ = fs::temp_directory_path() /
-            ("amused-photo-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~PhotoDir() { fs::remove_all(path_); }
-  const fs::path &path() const { return path_; }
-
- private:
-  static inline int counter_ = 0;
-  fs::path path_;
+  PhotoDir() : TempDir("amused-photo-test") {}
 };
 
 void copy_to(const fs::path &from, const fs::path &to) {

@@ -27,6 +27,7 @@
 #include "training/scene_layout.h"
 #include "training/scenes.h"
 #include "training/stated_prompts.h"
+#include "training/tests/temp_dir.h"
 #include "training/text_pretrainer.h"
 #include "training/token_dataset.h"
 #include "training/token_weights.h"
@@ -44,21 +45,7 @@ using namespace amused;
 
 const fs::path kTokenizer = fs::path(AMUSED_TESTS_DATA_DIR) / "clip-tokenizer";
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("amused-train-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path &path() const { return path_; }
-
- private:
-  static inline int counter_ = 0;
-  fs::path path_;
-};
+using test::TempDir;
 
 // lab::create_model needs the tokenizer in a folder named "tokenizer" (it copies it from there
 // when saving), as the trainer's work folder has it.
