@@ -253,7 +253,9 @@ class Trainer {
     CheckpointContents c;
     c.modules = {{"text_encoder", model_->text_encoder().get()},
                  {"transformer", model_->transformer().get()}};
-    if (fs::exists(work_.transformer_checkpoint()))
+    if (!o_.transformer_from.empty())
+      copy_transformer_from(o_.transformer_from);
+    else if (fs::exists(work_.transformer_checkpoint()))
       load_checkpoint(work_.transformer_checkpoint(), c);
     else  // lets the VQ be evaluated (amused-eval --prompts 0) before the transformer exists
       std::fprintf(stderr, "export: no %s: the text encoder and transformer are untrained\n",
@@ -345,17 +347,43 @@ class Trainer {
         throw Error((o_.vq_from / "vqvae" / "config.json").string() +
                     ": not the VQ of this preset (" + theirs.dump() + " vs " + ours.dump() + ")");
       copy_parameters(*source->vqvae(), *model_->vqvae());
-      model_->vqvae()->eval();
-      vq_loaded_ = true;
-      return;
+    } else {
+      load_checkpoint(work_.vq_checkpoint(), vq_contents());
     }
-    CheckpointContents c;
-    c.modules = {{"vqvae", model_->vqvae().get()}};
-    load_checkpoint(work_.vq_checkpoint(), c);
-    // The decoder stage's checkpoint holds the whole VQ with its fine-tuned decoder.
-    if (fs::exists(work_.decoder_checkpoint())) load_checkpoint(work_.decoder_checkpoint(), c);
+    // The decoder stage's checkpoint holds the whole VQ with its fine-tuned decoder; it must
+    // have been fine-tuned over this encoder, or the exported decoder would read other codes.
+    if (fs::exists(work_.decoder_checkpoint())) {
+      const auto encoder = vq_encoder_fingerprint(model_->vqvae());
+      load_checkpoint(work_.decoder_checkpoint(), vq_contents());
+      if (vq_encoder_fingerprint(model_->vqvae()) != encoder)
+        throw Error(work_.decoder_checkpoint().string() + ": fine-tuned over another VQ than " +
+                    (o_.vq_from.empty() ? work_.vq_checkpoint() : o_.vq_from).string() +
+                    "; run the decoder stage again");
+    }
     model_->vqvae()->eval();
     vq_loaded_ = true;
+  }
+
+  CheckpointContents vq_contents() {
+    CheckpointContents c;
+    c.modules = {{"vqvae", model_->vqvae().get()}};
+    return c;
+  }
+
+  // --transformer-from: a model of the same preset, checked part by part.
+  void copy_transformer_from(const fs::path &dir) {
+    const auto source = Model::load(dir, LoadOptions{});
+    auto check = [&](const char *part, const nlohmann::json &theirs, const nlohmann::json &ours) {
+      if (theirs != ours)
+        throw Error((dir / part / "config.json").string() + ": not the " + part +
+                    " of this preset (" + theirs.dump() + " vs " + ours.dump() + ")");
+    };
+    check("text_encoder", source->text_encoder()->config().to_json(),
+          model_->text_encoder()->config().to_json());
+    check("transformer", source->transformer()->config().to_json(),
+          model_->transformer()->config().to_json());
+    copy_parameters(*source->text_encoder(), *model_->text_encoder());
+    copy_parameters(*source->transformer(), *model_->transformer());
   }
 
   void report(const char *stage, const StageResult &r) {

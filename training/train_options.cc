@@ -95,7 +95,11 @@ options:
   --vq-from DIR            take the VQ (encoder, codes and fine-tuned decoder) from an
                            exported model folder, e.g. models/amused-default, instead of
                            --work's checkpoints: stages tokens, transformer and export
-                           retrain the text encoder and transformer on that VQ
+                           retrain the text encoder and transformer on that VQ; stage
+                           decoder fine-tunes its decoder again (its codes unchanged)
+  --transformer-from DIR   stage export: the text encoder and transformer of an exported
+                           model folder instead of --work's checkpoint (with --vq-from and
+                           stage decoder: a model whose decoder alone was fine-tuned)
   --total-minutes M        stage all: shorten the transformer's budget when the stages
                            before it ran long, so that the whole run ends within M
                            minutes (default 89; 0: no limit)
@@ -142,6 +146,7 @@ TrainOptions parse_train_options(int argc, char **argv) {
       {"--out", [&](const std::string &v) { o.out = v; }},
       {"--tokenizer", [&](const std::string &v) { o.tokenizer = v; }},
       {"--vq-from", [&](const std::string &v) { o.vq_from = v; }},
+      {"--transformer-from", [&](const std::string &v) { o.transformer_from = v; }},
       {"--preset", [&](const std::string &v) { o.preset = v; }},
       {"--fsq", [&](const std::string &v) { o.fsq = v; }},
       {"--text-layers",
@@ -226,9 +231,13 @@ TrainOptions parse_train_options(int argc, char **argv) {
       throw Error("unknown option '" + a + "'\n" + train_usage());
     }
   }
-  if (!o.vq_from.empty() && (o.stage == "vq" || o.stage == "decoder" || o.stage == "all"))
+  if (!o.vq_from.empty() && (o.stage == "vq" || o.stage == "all"))
     throw Error("--vq-from: stage " + o.stage +
-                " trains the VQ; with a VQ taken from a model use tokens, transformer or export");
+                " trains the VQ; with a VQ taken from a model use decoder, tokens, transformer "
+                "or export");
+  if (!o.transformer_from.empty() && o.stage != "export")
+    throw Error("--transformer-from: only stage export takes a trained transformer from a "
+                "model, not stage " + o.stage);
   if (o.text_layers == 1)
     throw Error("--text-layers 1: at least 2, the pipeline reads the next-to-last layer's states");
   if (o.vq_batch < 1 || o.batch < 1) throw Error("batch sizes must be positive");

@@ -65,8 +65,12 @@ struct TrainOptions {
   bool pin_position_channels = false;  // ... and keep its ramp path fixed in training
 
   // An exported model folder whose VQ (encoder, codes, fine-tuned decoder) replaces --work's
-  // vq.ckpt and vq_decoder.ckpt: the text encoder and transformer retrain on the shipped VQ.
+  // vq.ckpt: the text encoder and transformer retrain on the shipped VQ, or its decoder is
+  // fine-tuned again (stage decoder; --work's vq_decoder.ckpt then applies over it).
   std::filesystem::path vq_from;
+  // Stage export: the text encoder and transformer of this exported model folder instead of
+  // --work's transformer checkpoint (a model whose decoder alone was fine-tuned again).
+  std::filesystem::path transformer_from;
 
   // Share of the VQ and decoder stages' examples that are crops of real pictures
   // (photo_library.h), and where the pictures are; empty: default_photo_folders(). 0 is the

@@ -836,6 +836,57 @@ TEST(TinyTraining, VqFromKeepsAnExportedVq) {
       << stage_refused;
 }
 
+// Stage decoder with --vq-from fine-tunes an exported model's decoder again over its codes;
+// export with --transformer-from then writes that decoder beside the model's own encoder,
+// codes, text encoder and transformer. A decoder checkpoint fine-tuned over another VQ, and
+// --transformer-from at another stage, are refused.
+TEST(TinyTraining, DecoderFineTunedAgainOverAnExportedModel) {
+  TempDir tmp;
+  const std::string first = (tmp.path() / "first").string();
+  ASSERT_EQ(run_train(tiny_run_args("all", (tmp.path() / "work1").string(), first)), 0);
+
+  const std::string second = (tmp.path() / "second").string();
+  auto args = tiny_run_args("decoder", (tmp.path() / "work2").string(), second);
+  args.insert(args.end(), {"--vq-from", first});
+  ASSERT_EQ(run_train(args), 0);
+  EXPECT_TRUE(fs::exists(tmp.path() / "work2" / "vq_decoder.ckpt"));
+  EXPECT_FALSE(fs::exists(tmp.path() / "work2" / "vq.ckpt"));
+  args[0] = "export";
+  args.insert(args.end(), {"--transformer-from", first});
+  ASSERT_EQ(run_train(args), 0);
+
+  const auto a = load_model(first), b = load_model(second);
+  auto same = [](const torch::nn::Module &x, const torch::nn::Module &y) {
+    auto theirs = y.named_parameters();
+    for (const auto &p : x.named_parameters())
+      if (!torch::equal(p.value(), theirs[p.key()])) return false;
+    return true;
+  };
+  EXPECT_TRUE(same(*a->vqvae()->encoder, *b->vqvae()->encoder));
+  EXPECT_TRUE(same(*a->vqvae()->quantize, *b->vqvae()->quantize));
+  EXPECT_FALSE(same(*a->vqvae()->decoder, *b->vqvae()->decoder));
+  EXPECT_TRUE(same(*a->text_encoder(), *b->text_encoder()));
+  EXPECT_TRUE(same(*a->transformer(), *b->transformer()));
+
+  // work1's decoder was fine-tuned over a VQ of seed 0; a VQ of seed 3 cannot take it.
+  const std::string other = (tmp.path() / "other").string();
+  auto vq3 = tiny_run_args("vq", (tmp.path() / "work3").string(), other);
+  vq3.insert(vq3.end(), {"--seed", "3"});
+  ASSERT_EQ(run_train(vq3), 0);
+  vq3[0] = "export";
+  ASSERT_EQ(run_train(vq3), 0);
+  auto stale = tiny_run_args("export", (tmp.path() / "work1").string(), second);
+  stale.insert(stale.end(), {"--vq-from", other});
+  const std::string refused = run_train_refused(stale);
+  EXPECT_NE(refused.find("vq_decoder.ckpt: fine-tuned over another VQ than"), std::string::npos)
+      << refused;
+
+  auto wrong_stage = tiny_run_args("transformer", (tmp.path() / "work2").string(), second);
+  wrong_stage.insert(wrong_stage.end(), {"--transformer-from", first});
+  EXPECT_NE(run_train_refused(wrong_stage).find("--transformer-from: only stage export"),
+            std::string::npos);
+}
+
 // The text encoder and U-ViT start from --transformer-seed (default --seed + 1), exactly as
 // lab::create_model with that seed starts them, whatever --seed the VQ stages use: the shipped
 // model's U-ViT stage ran with seed 1 on the VQ and tokens of seed 0 (README).
