@@ -236,8 +236,10 @@ TrainOptions parse_train_options(int argc, char **argv) {
                 " trains the VQ; with a VQ taken from a model use decoder, tokens, transformer "
                 "or export");
   if (!o.transformer_from.empty() && o.stage != "export")
-    throw Error("--transformer-from: only stage export takes a trained transformer from a "
-                "model, not stage " + o.stage);
+    throw Error(
+        "--transformer-from: only stage export takes a trained transformer from a "
+        "model, not stage " +
+        o.stage);
   if (o.text_layers == 1)
     throw Error("--text-layers 1: at least 2, the pipeline reads the next-to-last layer's states");
   if (o.vq_batch < 1 || o.batch < 1) throw Error("batch sizes must be positive");

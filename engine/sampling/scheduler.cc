@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "amused.h"
+#include "sampling/categorical_draw.h"
 
 namespace amused::sampling {
 
@@ -64,7 +65,7 @@ StepOutput AmusedScheduler::step(const torch::Tensor &logits, int64_t timestep,
 
   auto probs = output.softmax(-1);
   auto probs_cpu = probs.to(torch::kCPU, torch::kFloat32).reshape({-1, codebook});
-  auto pred = torch::multinomial(probs_cpu, 1, false, generator).to(probs.device());
+  auto pred = draw_categorical(probs_cpu, generator).to(probs.device());
   pred = pred.select(1, 0).view({b, h * w});
   pred = torch::where(unknown, pred, sample);
 
