@@ -18,7 +18,9 @@
 #include <sys/resource.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <sstream>
@@ -146,9 +148,14 @@ void agreement_figures(const Options &o) {
   };
   const auto want = logits_of(*reference);
   const auto want_tokens = text_to_image(*reference, p).tokens[0].ids;
+  // The VQ decoder alone: the same full grid of tokens decoded by each precision.
+  const auto codes =
+      torch::randint(0, reference->transformer()->config().codebook_size, {1, grid, grid});
+  const auto want_pixels = pipeline::decode_tokens(*reference, codes);
   std::printf(
-      "| precision | logits cosine to fp32 (one step) | identical tokens after %d steps |\n"
-      "|---|---|---|\n",
+      "| precision | logits cosine to fp32 (one step) | identical tokens after %d steps | "
+      "VQ decode PSNR to fp32 (same tokens) |\n"
+      "|---|---|---|---|\n",
       o.steps);
   for (const auto &name : o.precisions) {
     const Precision precision = parse_precision(name);
@@ -159,10 +166,13 @@ void agreement_figures(const Options &o) {
     const auto tokens = text_to_image(*model, p).tokens[0].ids;
     size_t same = 0;
     for (size_t i = 0; i < tokens.size(); ++i) same += tokens[i] == want_tokens[i];
-    std::printf("| %s | %.5f | %.1f%% |\n", name.c_str(), cosine,
-                100.0 * same / static_cast<double>(tokens.size()));
-    std::printf("AGREEMENT precision=%s cosine=%.6f identical=%.4f\n", name.c_str(), cosine,
-                same / static_cast<double>(tokens.size()));
+    const double mse =
+        (pipeline::decode_tokens(*model, codes) - want_pixels).pow(2).mean().item<double>();
+    const double psnr = 10.0 * std::log10(1.0 / std::max(mse, 1e-12));
+    std::printf("| %s | %.5f | %.1f%% | %.1f dB |\n", name.c_str(), cosine,
+                100.0 * same / static_cast<double>(tokens.size()), psnr);
+    std::printf("AGREEMENT precision=%s cosine=%.6f identical=%.4f decode_psnr=%.2f\n",
+                name.c_str(), cosine, same / static_cast<double>(tokens.size()), psnr);
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include "nn/attention.h"
 #include "nn/group_norm_bf16.h"
+#include "nn/packed_conv.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/ops/mkldnn_linear.h>
@@ -152,7 +153,16 @@ void Conv2dImpl::pack(PackedType type) {
   weight.set_data(torch::empty({0}, weight.options()));
 }
 
+void Conv2dImpl::pack_int8_convolution() {
+  torch::NoGradGuard no_grad;
+  if (options_.groups != 1) throw std::logic_error("Conv2d: int8 packing of a grouped convolution");
+  packed_conv_ =
+      std::make_shared<const PackedConv2d>(weight, bias, options_.stride, options_.padding);
+  weight.set_data(torch::empty({0}, weight.options()));
+}
+
 torch::Tensor Conv2dImpl::forward(const torch::Tensor &x) {
+  if (packed_conv_) return packed_conv_->forward(x);
   if (packed_)
     return packed_->forward(x.permute({0, 2, 3, 1})).to(x.scalar_type()).permute({0, 3, 1, 2});
   // A pointwise convolution is a matrix product over channels; libtorch sends some of those

@@ -15,6 +15,8 @@
 
 namespace amused::nn {
 
+class PackedConv2d;
+
 // How Linear layers run their matrix products on CPU.
 enum class MatmulBackend {
   kDefault,  // torch::linear (BLAS for fp32)
@@ -112,14 +114,19 @@ class Conv2dImpl : public torch::nn::Module {
   bool pointwise() const;
   // A pointwise convolution is a matrix product over channels: packed as a Linear.
   void pack(PackedType type);
-  bool packed() const { return packed_ != nullptr; }
+  bool packed() const { return packed_ != nullptr || packed_conv_ != nullptr; }
   const PackedLinear *packed_product() const { return packed_.get(); }
+  // Any convolution as oneDNN's int8 convolution (nn/packed_conv.h): bf16 channels-last
+  // in and out. The fp32 weights are released.
+  void pack_int8_convolution();
+  const Conv2dOptions &options() const { return options_; }
   torch::Tensor weight, bias;
 
  private:
   Conv2dOptions options_;
   MatmulBackend backend_ = MatmulBackend::kDefault;
   std::shared_ptr<const PackedLinear> packed_;
+  std::shared_ptr<const PackedConv2d> packed_conv_;
 };
 TORCH_MODULE(Conv2d);
 

@@ -76,7 +76,7 @@ void Model::prepare_for_inference() {
   }
   pack_part(*text_encoder_, "", kTextEncoder);
   pack_part(*transformer_, "", kTransformer);
-  vqvae_->use_bfloat16_channels_last();
+  vqvae_->use_bfloat16_channels_last(options_.precision == Precision::kInt8);
 }
 
 void Model::pack_part(torch::nn::Module &part, const std::string &prefix, Component component) {

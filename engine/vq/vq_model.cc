@@ -135,7 +135,21 @@ VQModelImpl::VQModelImpl(const VQConfig &c) : config_(c) {
   decoder = register_module("decoder", Decoder(c));
 }
 
-void VQModelImpl::use_bfloat16_channels_last() {
+namespace {
+
+constexpr int64_t kInt8MinChannels = 64;
+
+// Where oneDNN's int8 convolution beats its bf16 one: 3x3 kernels over enough channels to
+// fill VNNI's 4-channel groups and 16-channel blocks; the 3-channel image convolutions and
+// the pointwise shortcuts stay bf16.
+bool worth_int8(const nn::Conv2dImpl &conv) {
+  const auto &o = conv.options();
+  return o.kernel == 3 && o.groups == 1 && o.in >= kInt8MinChannels && o.out >= kInt8MinChannels;
+}
+
+}  // namespace
+
+void VQModelImpl::use_bfloat16_channels_last(bool int8_convolutions) {
   torch::NoGradGuard no_grad;
   for (torch::nn::Module *part : {static_cast<torch::nn::Module *>(encoder.get()),
                                   static_cast<torch::nn::Module *>(decoder.get()),
@@ -143,6 +157,10 @@ void VQModelImpl::use_bfloat16_channels_last() {
                                   static_cast<torch::nn::Module *>(post_quant_conv.get())}) {
     for (auto &m : part->modules(/*include_self=*/true)) {
       if (auto *conv = dynamic_cast<nn::Conv2dImpl *>(m.get())) {
+        if (int8_convolutions && worth_int8(*conv)) {
+          conv->pack_int8_convolution();
+          continue;
+        }
         conv->set_backend(nn::MatmulBackend::kDefault);  // oneDNN's convolution, 1x1 too
         conv->weight.set_data(
             conv->weight.to(torch::kBFloat16).contiguous(at::MemoryFormat::ChannelsLast));

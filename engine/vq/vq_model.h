@@ -89,7 +89,8 @@ class VQModelImpl : public torch::nn::Module {
 
   // Runs the encoder and decoder in bf16 with channels-last activations (oneDNN's fast
   // convolutions; about 1.7x the fp32 decode on AVX-512 BF16); latents and images stay fp32.
-  void use_bfloat16_channels_last();
+  // With `int8_convolutions`, the wide 3x3 convolutions run as int8 (nn/packed_conv.h).
+  void use_bfloat16_channels_last(bool int8_convolutions = false);
 
   Encoder encoder = nullptr;
   nn::Conv2d quant_conv = nullptr;

@@ -13,6 +13,7 @@
 #include "nn/gelu_response_norm.h"
 #include "nn/group_norm_bf16.h"
 #include "nn/modulated_norm.h"
+#include "nn/packed_conv.h"
 #include "nn/packed_linear.h"
 #include "nn/softmax_bf16.h"
 
@@ -187,6 +188,57 @@ TEST(PackedProduct, RefusesTheWrongWidth) {
   } catch (const Error &e) {
     EXPECT_NE(std::string(e.what()).find("9 features, expected 8"), std::string::npos);
   }
+}
+
+// The VQ's int8 convolution against fp32 on its shapes: 3x3 with padding 1, the encoder's
+// stride-2 downsampling without padding, and a pointwise shortcut.
+class PackedConvolution
+    : public ::testing::TestWithParam<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t>> {};
+
+TEST_P(PackedConvolution, AgreesWithFp32) {
+  const auto [in, out, kernel, stride, padding] = GetParam();
+  torch::manual_seed(5);
+  auto x = torch::silu(torch::randn({2, in, 24, 20}) * 2);
+  auto w = torch::randn({out, in, kernel, kernel}) * 0.05, b = torch::randn({out});
+  const auto want = torch::conv2d(x, w, b, stride, padding);
+  nn::PackedConv2d conv(w, b, stride, padding);
+  const auto got = conv.forward(x.to(torch::kBFloat16));
+  ASSERT_EQ(got.sizes(), want.sizes());
+  EXPECT_EQ(got.scalar_type(), torch::kBFloat16);
+  EXPECT_TRUE(got.is_contiguous(at::MemoryFormat::ChannelsLast));
+  EXPECT_LT(relative_error(got.to(torch::kFloat32), want), 0.02);
+  // Without the bias the error is measured on the convolution alone.
+  nn::PackedConv2d plain(w, {}, stride, padding);
+  const auto want_plain = torch::conv2d(x, w, {}, stride, padding);
+  EXPECT_LT(relative_error(plain.forward(x).to(torch::kFloat32), want_plain), 0.02);
+  // A map of zeros gives the bias alone.
+  const auto zeros = conv.forward(torch::zeros({1, in, 8, 8}));
+  EXPECT_TRUE(torch::allclose(zeros.to(torch::kFloat32).amax({0, 2, 3}), b, 1e-2, 1e-2));
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, PackedConvolution,
+                         ::testing::Values(std::make_tuple(128, 128, 3, 1, 1),
+                                           std::make_tuple(64, 256, 3, 1, 1),
+                                           std::make_tuple(32, 32, 3, 2, 0),
+                                           std::make_tuple(256, 128, 1, 1, 0)));
+
+TEST(PackedConvolution, QuantizesWithinHalfAStepAndRefusesNaN) {
+  // SiLU-like: mostly positive, a few small negatives.
+  auto x = torch::silu(torch::randn({3000}) * 5).to(torch::kBFloat16);
+  std::vector<uint8_t> q(3000);
+  const auto a = nn::quantize_tensor_u8(
+      reinterpret_cast<const uint16_t *>(x.data_ptr<at::BFloat16>()), 3000, q.data());
+  const auto xf = x.to(torch::kFloat32);
+  const float low = std::min(0.0f, xf.min().item<float>()), high = xf.max().item<float>();
+  EXPECT_FLOAT_EQ(a.scale, (high - low) / 255.0f);
+  EXPECT_EQ(a.zero_point, std::lround(-low / a.scale));
+  for (int i = 0; i < 3000; ++i)
+    ASSERT_LE(std::fabs((q[i] - a.zero_point) * a.scale - xf[i].item<float>()), a.scale * 0.5001f)
+        << i;
+  x[17] = std::numeric_limits<float>::quiet_NaN();
+  nn::PackedConv2d conv(torch::randn({8, 4, 3, 3}), {}, 1, 1);
+  EXPECT_THROW(conv.forward(x.view({1, 4, 25, 30})), Error);
+  EXPECT_THROW(conv.forward(torch::zeros({1, 5, 8, 8})), Error);
 }
 
 // The tiny fixture checkpoint in each precision against itself in fp32: one transformer
