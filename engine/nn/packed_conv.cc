@@ -3,8 +3,6 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
-#include <oneapi/dnnl/dnnl.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "amused.h"
+#include "nn/onednn_engine.h"
 #include "nn/vector_clones.h"
 #include "nn/vector_math.h"
 
@@ -23,13 +22,8 @@ namespace amused::nn {
 
 namespace {
 
-using dt = dnnl::memory::data_type;
-using tag = dnnl::memory::format_tag;
-
-const dnnl::engine &cpu_engine() {
-  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
+using dt = dnnl_type;
+using tag = dnnl_layout;
 
 // bf16 bits as a signed integer of the same order: negative values have their magnitude
 // bits flipped. Integer minima and maxima vectorize without fast-math.
@@ -135,7 +129,7 @@ struct PackedConv2d::Impl {
                                                dst, strides, pad, pad);
     dnnl::convolution_forward::primitive_desc pd;
     try {
-      pd = dnnl::convolution_forward::primitive_desc(desc, attr, cpu_engine());
+      pd = dnnl::convolution_forward::primitive_desc(desc, attr, onednn_cpu_engine());
     } catch (const dnnl::error &e) {
       throw Error("oneDNN has no int8 convolution of " + std::to_string(in) + " to " +
                   std::to_string(out) + " channels, " + std::to_string(kernel) + "x" +
@@ -150,10 +144,10 @@ struct PackedConv2d::Impl {
                   " channels on this processor");
     // Reordered into this primitive's layout (which may differ between map sizes).
     auto packed = torch::empty({static_cast<int64_t>(pd.weights_desc().get_size())}, torch::kUInt8);
-    dnnl::memory source({{out, in, kernel, kernel}, dt::s8, tag::oihw}, cpu_engine(),
+    dnnl::memory source({{out, in, kernel, kernel}, dt::s8, tag::oihw}, onednn_cpu_engine(),
                         plain.data_ptr());
-    dnnl::memory target(pd.weights_desc(), cpu_engine(), packed.data_ptr());
-    dnnl::stream stream(cpu_engine());
+    dnnl::memory target(pd.weights_desc(), onednn_cpu_engine(), packed.data_ptr());
+    dnnl::stream stream(onednn_cpu_engine());
     dnnl::reorder(source, target).execute(stream, source, target);
     stream.wait();
     return by_shape.emplace(key, Entry{pd, dnnl::convolution_forward(pd), packed}).first->second;
@@ -208,7 +202,7 @@ torch::Tensor PackedConv2d::forward(const torch::Tensor &x) const {
       torch::TensorOptions().dtype(torch::kBFloat16).memory_format(at::MemoryFormat::ChannelsLast));
   auto scratch =
       torch::empty({static_cast<int64_t>(e.pd.scratchpad_desc().get_size())}, torch::kUInt8);
-  const auto &engine = cpu_engine();
+  const auto &engine = onednn_cpu_engine();
   std::unordered_map<int, dnnl::memory> args;
   args[DNNL_ARG_SRC] = dnnl::memory(e.pd.src_desc(), engine, quantized.data_ptr());
   args[DNNL_ARG_WEIGHTS] = dnnl::memory(e.pd.weights_desc(), engine, e.weights.data_ptr());

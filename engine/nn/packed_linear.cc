@@ -3,8 +3,6 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
-#include <oneapi/dnnl/dnnl.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -15,19 +13,15 @@
 #include <unordered_map>
 
 #include "amused.h"
+#include "nn/onednn_engine.h"
 #include "nn/vector_clones.h"
 
 namespace amused::nn {
 
 namespace {
 
-using dt = dnnl::memory::data_type;
-using tag = dnnl::memory::format_tag;
-
-const dnnl::engine &cpu_engine() {
-  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
+using dt = dnnl_type;
+using tag = dnnl_layout;
 
 // The row count the weights are packed for; other counts reuse the packing (oneDNN's
 // blocked weight layouts depend on K and N, not on M).
@@ -110,9 +104,9 @@ struct PackedLinear::Impl {
     }
     if (bias.defined() && type == PackedType::kBFloat16) {
       const dnnl::memory::desc b({1, out}, dt::f32, tag::ab);
-      return {dnnl::matmul::desc(src, weights, b, dst), attr, cpu_engine()};
+      return {dnnl::matmul::desc(src, weights, b, dst), attr, onednn_cpu_engine()};
     }
-    return {dnnl::matmul::desc(src, weights, dst), attr, cpu_engine()};
+    return {dnnl::matmul::desc(src, weights, dst), attr, onednn_cpu_engine()};
   }
 
   const std::pair<dnnl::matmul::primitive_desc, dnnl::matmul> &primitive(int64_t rows) {
@@ -159,9 +153,9 @@ PackedLinear::PackedLinear(const torch::Tensor &weight, const torch::Tensor &bia
   const dnnl::memory::desc any({m.in, m.out}, weight_type(type), tag::any);
   m.packed_desc = m.make_desc(kPackingRows, any).weights_desc();
   m.packed = torch::empty({static_cast<int64_t>(m.packed_desc.get_size())}, torch::kUInt8);
-  dnnl::memory source(plain_desc, cpu_engine(), plain.data_ptr());
-  dnnl::memory target(m.packed_desc, cpu_engine(), m.packed.data_ptr());
-  dnnl::stream stream(cpu_engine());
+  dnnl::memory source(plain_desc, onednn_cpu_engine(), plain.data_ptr());
+  dnnl::memory target(m.packed_desc, onednn_cpu_engine(), m.packed.data_ptr());
+  dnnl::stream stream(onednn_cpu_engine());
   dnnl::reorder(source, target).execute(stream, source, target);
   stream.wait();
 }
@@ -222,7 +216,7 @@ torch::Tensor PackedLinear::run(const torch::Tensor &src, const torch::Tensor &r
       torch::empty({static_cast<int64_t>(pd.scratchpad_desc().get_size())}, torch::kUInt8);
 
   std::unordered_map<int, dnnl::memory> args;
-  const auto &engine = cpu_engine();
+  const auto &engine = onednn_cpu_engine();
   args[DNNL_ARG_SRC] = dnnl::memory(pd.src_desc(), engine, src.data_ptr());
   args[DNNL_ARG_WEIGHTS] = dnnl::memory(m.packed_desc, engine, m.packed.data_ptr());
   args[DNNL_ARG_DST] = dnnl::memory(pd.dst_desc(), engine, y.data_ptr());
