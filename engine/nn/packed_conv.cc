@@ -98,6 +98,23 @@ struct PackedConv2d::Impl {
   };
   std::mutex mutex;
   std::map<std::tuple<int64_t, int64_t, int64_t>, Entry> by_shape;
+  // The weights in each layout some primitive asked for. Video decodes regions of many
+  // sizes; their primitives mostly share a layout, so they share one copy of the weights.
+  std::vector<std::pair<dnnl::memory::desc, torch::Tensor>> layouts;
+
+  torch::Tensor weights_in(const dnnl::memory::desc &layout) {
+    for (const auto &[desc, bytes] : layouts)
+      if (desc == layout) return bytes;
+    auto packed = torch::empty({static_cast<int64_t>(layout.get_size())}, torch::kUInt8);
+    dnnl::memory source({{out, in, kernel, kernel}, dt::s8, tag::oihw}, onednn_cpu_engine(),
+                        plain.data_ptr());
+    dnnl::memory target(layout, onednn_cpu_engine(), packed.data_ptr());
+    dnnl::stream stream(onednn_cpu_engine());
+    dnnl::reorder(source, target).execute(stream, source, target);
+    stream.wait();
+    layouts.emplace_back(layout, packed);
+    return packed;
+  }
 
   static dnnl::memory::desc scalar_desc() { return {{1, 1, 1, 1}, dt::f32, tag::nchw}; }
   dnnl::memory::desc bias_desc() const { return {{1, out, 1, 1}, dt::f32, tag::nchw}; }
@@ -142,15 +159,9 @@ struct PackedConv2d::Impl {
                   std::to_string(kernel) + "x" + std::to_string(kernel) + " convolution of " +
                   std::to_string(in) + " to " + std::to_string(out) +
                   " channels on this processor");
-    // Reordered into this primitive's layout (which may differ between map sizes).
-    auto packed = torch::empty({static_cast<int64_t>(pd.weights_desc().get_size())}, torch::kUInt8);
-    dnnl::memory source({{out, in, kernel, kernel}, dt::s8, tag::oihw}, onednn_cpu_engine(),
-                        plain.data_ptr());
-    dnnl::memory target(pd.weights_desc(), onednn_cpu_engine(), packed.data_ptr());
-    dnnl::stream stream(onednn_cpu_engine());
-    dnnl::reorder(source, target).execute(stream, source, target);
-    stream.wait();
-    return by_shape.emplace(key, Entry{pd, dnnl::convolution_forward(pd), packed}).first->second;
+    return by_shape
+        .emplace(key, Entry{pd, dnnl::convolution_forward(pd), weights_in(pd.weights_desc())})
+        .first->second;
   }
 };
 
@@ -175,12 +186,19 @@ PackedConv2d::PackedConv2d(const torch::Tensor &weight, const torch::Tensor &bia
                 .clamp(-127, 127)
                 .to(torch::kInt8)
                 .contiguous();
-  if (bias.defined()) m.bias = bias.to(torch::kFloat32).contiguous();
+  // A copy: the module converts its own bias to bf16 in place after packing (set_data), and
+  // the kernel reads this one as fp32.
+  if (bias.defined()) m.bias = bias.to(torch::kFloat32).clone().contiguous();
 }
 
 PackedConv2d::~PackedConv2d() = default;
 
-size_t PackedConv2d::weight_bytes() const { return static_cast<size_t>(impl_->plain.numel()); }
+size_t PackedConv2d::weight_bytes() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  size_t bytes = static_cast<size_t>(impl_->plain.numel());
+  for (const auto &layout : impl_->layouts) bytes += static_cast<size_t>(layout.second.numel());
+  return bytes;
+}
 
 torch::Tensor PackedConv2d::forward(const torch::Tensor &x) const {
   Impl &m = *impl_;
@@ -190,9 +208,15 @@ torch::Tensor PackedConv2d::forward(const torch::Tensor &x) const {
   const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
   const auto input = x.to(torch::kBFloat16).contiguous(at::MemoryFormat::ChannelsLast);
   auto quantized = torch::empty({n, h, w, m.in}, torch::kUInt8);
-  const AsymmetricScale a =
-      quantize_tensor_u8(reinterpret_cast<const uint16_t *>(input.data_ptr<at::BFloat16>()),
-                         input.numel(), quantized.data_ptr<uint8_t>());
+  AsymmetricScale a;
+  try {
+    a = quantize_tensor_u8(reinterpret_cast<const uint16_t *>(input.data_ptr<at::BFloat16>()),
+                           input.numel(), quantized.data_ptr<uint8_t>());
+  } catch (const Error &e) {
+    throw Error(std::string(e.what()) + " (" + std::to_string(m.in) + " to " +
+                std::to_string(m.out) + " channels on a " + std::to_string(n) + "x" +
+                std::to_string(h) + "x" + std::to_string(w) + " map)");
+  }
 
   const auto &e = m.entry(n, h, w);
   const auto dst_desc = e.pd.dst_desc();

@@ -29,6 +29,7 @@ class PackedConv2d {
   // threads at once.
   torch::Tensor forward(const torch::Tensor &x) const;
 
+  // The quantized weights and their copies in the layouts the primitives so far asked for.
   size_t weight_bytes() const;
 
  private:

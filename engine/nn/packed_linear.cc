@@ -136,7 +136,8 @@ PackedLinear::PackedLinear(const torch::Tensor &weight, const torch::Tensor &bia
   m.type = type;
   m.out = weight.size(0);
   m.in = weight.size(1);
-  if (bias.defined()) m.bias = bias.to(torch::kFloat32).contiguous();
+  // A copy, not the module's own tensor, which may be released or converted later.
+  if (bias.defined()) m.bias = bias.to(torch::kFloat32).clone().contiguous();
 
   // The weights as [K, N] in a plain layout (a view of [N, K] row-major: tag ba).
   torch::Tensor plain;

@@ -222,6 +222,30 @@ INSTANTIATE_TEST_SUITE_P(Shapes, PackedConvolution,
                                            std::make_tuple(32, 32, 3, 2, 0),
                                            std::make_tuple(256, 128, 1, 1, 0)));
 
+// Video decodes regions of many sizes: their primitives share the weights of each layout
+// instead of holding a copy each.
+TEST(PackedConvolution, RegionsOfManySizesShareTheWeights) {
+  nn::PackedConv2d conv(torch::randn({128, 128, 3, 3}), torch::randn({128}), 1, 1);
+  const size_t plain = 128 * 128 * 9;
+  for (int i = 0; i < 12; ++i) conv.forward(torch::randn({1, 128, 4 + 3 * i, 6 + 5 * i}));
+  EXPECT_LE(conv.weight_bytes(), 4 * plain) << "12 map sizes";
+}
+
+// The VQ packs a convolution, then converts the module's remaining parameters (its bias
+// among them) to bf16 in place: the packed kernel must keep reading the bias it was given.
+TEST(PackedConvolution, KeepsItsBiasWhenTheModuleConvertsIts) {
+  torch::manual_seed(6);
+  nn::Conv2d conv(nn::Conv2dOptions{64, 96, 3, 1, 1});
+  torch::NoGradGuard no_grad;
+  conv->weight.set_data(torch::randn({96, 64, 3, 3}) * 0.05);
+  conv->bias.set_data(torch::randn({96}) * 3);
+  const auto x = torch::silu(torch::randn({1, 64, 12, 12}));
+  const auto want = torch::conv2d(x, conv->weight, conv->bias, 1, 1);
+  conv->pack_int8_convolution();
+  for (auto &p : conv->parameters()) p.set_data(p.to(torch::kBFloat16));
+  EXPECT_LT(relative_error(conv->forward(x).to(torch::kFloat32), want), 0.02);
+}
+
 TEST(PackedConvolution, QuantizesWithinHalfAStepAndRefusesNaN) {
   // SiLU-like: mostly positive, a few small negatives.
   auto x = torch::silu(torch::randn({3000}) * 5).to(torch::kBFloat16);
