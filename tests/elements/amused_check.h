@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <string>
@@ -60,14 +61,27 @@ inline std::string error_text(GstMessage *msg) {
   return text;
 }
 
-// A new temporary folder, named from `prefix`.
-inline std::string temp_dir(const char *prefix) {
-  gchar *dir = g_dir_make_tmp((std::string(prefix) + "-XXXXXX").c_str(), nullptr);
-  fail_unless(dir != nullptr);
-  std::string out = dir;
-  g_free(dir);
-  return out;
-}
+// A new temporary folder, named from `prefix`, removed with what it holds when it goes out
+// of scope.
+class TempDir {
+ public:
+  explicit TempDir(const char *prefix) {
+    gchar *dir = g_dir_make_tmp((std::string(prefix) + "-XXXXXX").c_str(), nullptr);
+    fail_unless(dir != nullptr);
+    path_ = dir;
+    g_free(dir);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir &) = delete;
+  TempDir &operator=(const TempDir &) = delete;
+  const std::string &path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 // Counts, in `count`, the buffers the fakesink named "sink" (signal-handoffs=true) of
 // `pipeline` receives.

@@ -571,7 +571,8 @@ GST_START_TEST(test_error_missing_model_folder) {
 GST_END_TEST;
 
 GST_START_TEST(test_error_broken_model_index) {
-  const std::string dir = temp_dir("amusedsrc-test");
+  const TempDir folder("amusedsrc-test");
+  const std::string &dir = folder.path();
   std::ofstream(dir + "/model_index.json") << "{ this is not json";
   expect_error("amusedsrc model=" + dir + " num-buffers=1 ! fakesink", "amusedsrc",
                {dir, "model_index.json"});
@@ -580,7 +581,8 @@ GST_END_TEST;
 
 // A complete folder whose transformer weights are cut short.
 GST_START_TEST(test_error_truncated_weights) {
-  const std::string dir = temp_dir("amusedsrc-test");
+  const TempDir folder("amusedsrc-test");
+  const std::string &dir = folder.path();
   const std::string tiny = tiny_model();
   for (const char *part : {"model_index.json", "scheduler", "text_encoder", "tokenizer", "vqvae"})
     fail_unless(symlink((tiny + "/" + part).c_str(), (dir + "/" + part).c_str()) == 0);
