@@ -342,10 +342,8 @@ class Trainer {
     if (vq_loaded_) return;
     if (!o_.vq_from.empty()) {
       const auto source = Model::load(o_.vq_from, LoadOptions{});
-      const auto theirs = source->vqvae()->config().to_json(), ours = configs_.vq.to_json();
-      if (theirs != ours)
-        throw Error((o_.vq_from / "vqvae" / "config.json").string() +
-                    ": not the VQ of this preset (" + theirs.dump() + " vs " + ours.dump() + ")");
+      check_same_config(o_.vq_from, "vqvae", "VQ", source->vqvae()->config().to_json(),
+                        configs_.vq.to_json());
       copy_parameters(*source->vqvae(), *model_->vqvae());
     } else {
       load_checkpoint(work_.vq_checkpoint(), vq_contents());
@@ -370,18 +368,23 @@ class Trainer {
     return c;
   }
 
+  // A part of an exported model folder (--vq-from, --transformer-from) must have this
+  // preset's configuration.
+  static void check_same_config(const fs::path &dir, const char *part, const char *name,
+                                const nlohmann::json &theirs, const nlohmann::json &ours) {
+    if (theirs != ours)
+      throw Error((dir / part / "config.json").string() + ": not the " + name +
+                  " of this preset (" + theirs.dump() + " vs " + ours.dump() + ")");
+  }
+
   // --transformer-from: a model of the same preset, checked part by part.
   void copy_transformer_from(const fs::path &dir) {
     const auto source = Model::load(dir, LoadOptions{});
-    auto check = [&](const char *part, const nlohmann::json &theirs, const nlohmann::json &ours) {
-      if (theirs != ours)
-        throw Error((dir / part / "config.json").string() + ": not the " + part +
-                    " of this preset (" + theirs.dump() + " vs " + ours.dump() + ")");
-    };
-    check("text_encoder", source->text_encoder()->config().to_json(),
-          model_->text_encoder()->config().to_json());
-    check("transformer", source->transformer()->config().to_json(),
-          model_->transformer()->config().to_json());
+    check_same_config(dir, "text_encoder", "text_encoder",
+                      source->text_encoder()->config().to_json(),
+                      model_->text_encoder()->config().to_json());
+    check_same_config(dir, "transformer", "transformer", source->transformer()->config().to_json(),
+                      model_->transformer()->config().to_json());
     copy_parameters(*source->text_encoder(), *model_->text_encoder());
     copy_parameters(*source->transformer(), *model_->transformer());
   }

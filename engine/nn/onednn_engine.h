@@ -4,11 +4,17 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <string>
+
 namespace amused::nn {
 
 using dnnl_type = dnnl::memory::data_type;
 using dnnl_layout = dnnl::memory::format_tag;
 
 const dnnl::engine &onednn_cpu_engine();
+
+// Throws amused::Error when oneDNN chose its reference implementation (`impl`, the primitive
+// descriptor's impl_info_str()) for `what`: that would be silently orders of magnitude slower.
+void require_optimized_kernel(const std::string &impl, const std::string &what);
 
 }  // namespace amused::nn

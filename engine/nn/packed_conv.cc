@@ -15,6 +15,7 @@
 
 #include "amused.h"
 #include "nn/onednn_engine.h"
+#include "nn/packed_linear.h"
 #include "nn/vector_clones.h"
 #include "nn/vector_math.h"
 
@@ -153,12 +154,10 @@ struct PackedConv2d::Impl {
                   std::to_string(kernel) + ", on a " + std::to_string(n) + "x" + std::to_string(h) +
                   "x" + std::to_string(w) + " map: " + e.what());
     }
-    const std::string impl = pd.impl_info_str();
-    if (impl.rfind("ref", 0) == 0)
-      throw Error("oneDNN offers only its reference kernel (" + impl + ") for an int8 " +
-                  std::to_string(kernel) + "x" + std::to_string(kernel) + " convolution of " +
-                  std::to_string(in) + " to " + std::to_string(out) +
-                  " channels on this processor");
+    require_optimized_kernel(pd.impl_info_str(), "an int8 " + std::to_string(kernel) + "x" +
+                                                     std::to_string(kernel) + " convolution of " +
+                                                     std::to_string(in) + " to " +
+                                                     std::to_string(out) + " channels");
     return by_shape
         .emplace(key, Entry{pd, dnnl::convolution_forward(pd), weights_in(pd.weights_desc())})
         .first->second;
@@ -178,14 +177,9 @@ PackedConv2d::PackedConv2d(const torch::Tensor &weight, const torch::Tensor &bia
   m.kernel = weight.size(2);
   m.stride = stride;
   m.padding = padding;
-  auto w = weight.to(torch::kFloat32);
-  auto peak = w.abs().amax({1, 2, 3}).clamp_min(1e-12f);
-  m.weight_scales = (peak / 127.0f).contiguous();
-  m.plain = (w / m.weight_scales.view({-1, 1, 1, 1}))
-                .round()
-                .clamp(-127, 127)
-                .to(torch::kInt8)
-                .contiguous();
+  auto q = quantize_weights_s8(weight);
+  m.plain = q.values;
+  m.weight_scales = q.scales;
   // A copy: the module converts its own bias to bf16 in place after packing (set_data), and
   // the kernel reads this one as fp32.
   if (bias.defined()) m.bias = bias.to(torch::kFloat32).clone().contiguous();

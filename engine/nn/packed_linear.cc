@@ -114,17 +114,25 @@ struct PackedLinear::Impl {
     auto it = by_rows.find(rows);
     if (it == by_rows.end()) {
       auto pd = make_desc(rows, packed_desc);
-      const std::string impl = pd.impl_info_str();
-      // A reference implementation would be silently orders of magnitude slower.
-      if (impl.rfind("ref", 0) == 0)
-        throw Error("oneDNN offers only its reference kernel (" + impl + ") for a " +
-                    std::to_string(rows) + "x" + std::to_string(in) + "x" + std::to_string(out) +
-                    " matrix product on this processor");
+      require_optimized_kernel(pd.impl_info_str(), "a " + std::to_string(rows) + "x" +
+                                                       std::to_string(in) + "x" +
+                                                       std::to_string(out) + " matrix product");
       it = by_rows.emplace(rows, std::make_pair(pd, dnnl::matmul(pd))).first;
     }
     return it->second;
   }
 };
+
+QuantizedWeights quantize_weights_s8(const torch::Tensor &weight) {
+  torch::NoGradGuard no_grad;
+  const auto w = weight.to(torch::kFloat32);
+  const auto peak = w.flatten(1).abs().amax(1).clamp_min(1e-12f);
+  auto scales = (peak / 127.0f).contiguous();
+  std::vector<int64_t> per_row(static_cast<size_t>(w.dim()), 1);
+  per_row[0] = -1;
+  auto values = (w / scales.view(per_row)).round().clamp(-127, 127).to(torch::kInt8).contiguous();
+  return {values, scales};
+}
 
 PackedLinear::PackedLinear(const torch::Tensor &weight, const torch::Tensor &bias, PackedType type)
     : impl_(std::make_unique<Impl>()) {
@@ -142,10 +150,9 @@ PackedLinear::PackedLinear(const torch::Tensor &weight, const torch::Tensor &bia
   // The weights as [K, N] in a plain layout (a view of [N, K] row-major: tag ba).
   torch::Tensor plain;
   if (type == PackedType::kInt8) {
-    auto w = weight.to(torch::kFloat32);
-    auto peak = w.abs().amax(1).clamp_min(1e-12f);  // per output channel
-    m.weight_scales = (peak / 127.0f).contiguous();
-    plain = (w / m.weight_scales.unsqueeze(1)).round().clamp(-127, 127).to(torch::kInt8);
+    auto q = quantize_weights_s8(weight);
+    m.weight_scales = q.scales;
+    plain = q.values;
   } else {
     plain = weight.to(torch::kBFloat16);
   }

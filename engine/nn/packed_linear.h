@@ -29,6 +29,14 @@ QuantizedRows quantize_rows(const torch::Tensor &x);
 // Uninitialised rows of `sizes` [..., K], for kernels that quantize what they compute.
 QuantizedRows empty_quantized_rows(at::IntArrayRef sizes);
 
+// Weights [N, ...] as s8 with one scale per output channel (the first dimension):
+// q = round(w / s), s = max|w of the channel| / 127.
+struct QuantizedWeights {
+  torch::Tensor values;  // s8, contiguous, weight's shape
+  torch::Tensor scales;  // fp32 [N]
+};
+QuantizedWeights quantize_weights_s8(const torch::Tensor &weight);
+
 class PackedLinear {
  public:
   // `weight` [N, K] and `bias` [N] (or undefined), any floating dtype, on the CPU.

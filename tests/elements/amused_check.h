@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <string>
@@ -22,6 +21,7 @@
 #include <gst/gst.h>
 
 #include "elements/gstamusedmeta.h"
+#include "tests/temp_dir.h"
 
 #ifndef AMUSED_TINY_MODEL
 #error "AMUSED_TINY_MODEL must point at tests/data/amused-tiny"
@@ -61,27 +61,7 @@ inline std::string error_text(GstMessage *msg) {
   return text;
 }
 
-// A new temporary folder, named from `prefix`, removed with what it holds when it goes out
-// of scope.
-class TempDir {
- public:
-  explicit TempDir(const char *prefix) {
-    gchar *dir = g_dir_make_tmp((std::string(prefix) + "-XXXXXX").c_str(), nullptr);
-    fail_unless(dir != nullptr);
-    path_ = dir;
-    g_free(dir);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir &) = delete;
-  TempDir &operator=(const TempDir &) = delete;
-  const std::string &path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using amused::test::TempDir;  // tests/temp_dir.h
 
 // Counts, in `count`, the buffers the fakesink named "sink" (signal-handoffs=true) of
 // `pipeline` receives.

@@ -572,7 +572,7 @@ GST_END_TEST;
 
 GST_START_TEST(test_error_broken_model_index) {
   const TempDir folder("amusedsrc-test");
-  const std::string &dir = folder.path();
+  const std::string dir = folder.path().string();
   std::ofstream(dir + "/model_index.json") << "{ this is not json";
   expect_error("amusedsrc model=" + dir + " num-buffers=1 ! fakesink", "amusedsrc",
                {dir, "model_index.json"});
@@ -582,7 +582,7 @@ GST_END_TEST;
 // A complete folder whose transformer weights are cut short.
 GST_START_TEST(test_error_truncated_weights) {
   const TempDir folder("amusedsrc-test");
-  const std::string &dir = folder.path();
+  const std::string dir = folder.path().string();
   const std::string tiny = tiny_model();
   for (const char *part : {"model_index.json", "scheduler", "text_encoder", "tokenizer", "vqvae"})
     fail_unless(symlink((tiny + "/" + part).c_str(), (dir + "/" + part).c_str()) == 0);

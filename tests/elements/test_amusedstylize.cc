@@ -295,7 +295,7 @@ GST_START_TEST(test_mask_limits_the_region) {
   for (int y = 0; y < hgt; ++y)
     for (int x = 0; x < w; ++x) mask.pixels[y * w + x] = x < w / 2 ? 255 : 0;
   const TempDir folder("amusedstylize-test");
-  mask_path = folder.path() + "/left-half.png";
+  mask_path = (folder.path() / "left-half.png").string();
   amused::media::write_png(mask_path, mask);
 
   GstHarness *h = stylize_harness(w, hgt, 4, [](GstElement *e) {

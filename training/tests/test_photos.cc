@@ -15,7 +15,7 @@
 #include "training/eval_metrics.h"
 #include "training/photo_library.h"
 #include "training/scene_data.h"
-#include "training/tests/temp_dir.h"
+#include "tests/temp_dir.h"
 
 namespace {
 

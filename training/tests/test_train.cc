@@ -19,6 +19,7 @@
 #include "amused.h"
 #include "lab/amused_lab.h"
 #include "media/image_io.h"
+#include "tests/temp_dir.h"
 #include "training/eval_metrics.h"
 #include "training/model_configs.h"
 #include "training/replicas.h"
@@ -27,7 +28,6 @@
 #include "training/scene_layout.h"
 #include "training/scenes.h"
 #include "training/stated_prompts.h"
-#include "training/tests/temp_dir.h"
 #include "training/text_pretrainer.h"
 #include "training/token_dataset.h"
 #include "training/token_weights.h"
@@ -797,6 +797,14 @@ TEST(TinyTraining, CommandLineExportLoadsAndGenerates) {
   EXPECT_NO_THROW(load_model(out));
 }
 
+// Whether two modules hold the same parameters, bit for bit.
+bool same_parameters(const torch::nn::Module &a, const torch::nn::Module &b) {
+  auto theirs = b.named_parameters();
+  for (const auto &p : a.named_parameters())
+    if (!torch::equal(p.value(), theirs[p.key()])) return false;
+  return true;
+}
+
 // --vq-from retrains the text encoder and transformer on an exported model's VQ: the tokens
 // and the new export use that VQ unchanged, and a VQ of another preset, or a stage that
 // would train the VQ, is refused.
@@ -856,17 +864,11 @@ TEST(TinyTraining, DecoderFineTunedAgainOverAnExportedModel) {
   ASSERT_EQ(run_train(args), 0);
 
   const auto a = load_model(first), b = load_model(second);
-  auto same = [](const torch::nn::Module &x, const torch::nn::Module &y) {
-    auto theirs = y.named_parameters();
-    for (const auto &p : x.named_parameters())
-      if (!torch::equal(p.value(), theirs[p.key()])) return false;
-    return true;
-  };
-  EXPECT_TRUE(same(*a->vqvae()->encoder, *b->vqvae()->encoder));
-  EXPECT_TRUE(same(*a->vqvae()->quantize, *b->vqvae()->quantize));
-  EXPECT_FALSE(same(*a->vqvae()->decoder, *b->vqvae()->decoder));
-  EXPECT_TRUE(same(*a->text_encoder(), *b->text_encoder()));
-  EXPECT_TRUE(same(*a->transformer(), *b->transformer()));
+  EXPECT_TRUE(same_parameters(*a->vqvae()->encoder, *b->vqvae()->encoder));
+  EXPECT_TRUE(same_parameters(*a->vqvae()->quantize, *b->vqvae()->quantize));
+  EXPECT_FALSE(same_parameters(*a->vqvae()->decoder, *b->vqvae()->decoder));
+  EXPECT_TRUE(same_parameters(*a->text_encoder(), *b->text_encoder()));
+  EXPECT_TRUE(same_parameters(*a->transformer(), *b->transformer()));
 
   // work1's decoder was fine-tuned over a VQ of seed 0; a VQ of seed 3 cannot take it.
   const std::string other = (tmp.path() / "other").string();
@@ -906,21 +908,15 @@ TEST(TinyTraining, TransformerSeedStartsTheTextEncoderAndUVit) {
   const auto by_default = initial("default", {});
   const auto same_stage_seed = initial("same", {"--seed", "5", "--transformer-seed", "1"});
   const auto other_stage_seed = initial("other", {"--transformer-seed", "2"});
-  auto equal = [](const torch::nn::Module &a, const torch::nn::Module &b) {
-    auto theirs = b.named_parameters();
-    for (const auto &p : a.named_parameters())
-      if (!torch::equal(p.value(), theirs[p.key()])) return false;
-    return true;
-  };
-  EXPECT_TRUE(equal(*by_default->text_encoder(), *same_stage_seed->text_encoder()));
-  EXPECT_TRUE(equal(*by_default->transformer(), *same_stage_seed->transformer()));
-  EXPECT_FALSE(equal(*by_default->text_encoder(), *other_stage_seed->text_encoder()));
-  EXPECT_FALSE(equal(*by_default->transformer(), *other_stage_seed->transformer()));
+  EXPECT_TRUE(same_parameters(*by_default->text_encoder(), *same_stage_seed->text_encoder()));
+  EXPECT_TRUE(same_parameters(*by_default->transformer(), *same_stage_seed->transformer()));
+  EXPECT_FALSE(same_parameters(*by_default->text_encoder(), *other_stage_seed->text_encoder()));
+  EXPECT_FALSE(same_parameters(*by_default->transformer(), *other_stage_seed->transformer()));
 
   auto created = tiny_model(tmp.path() / "created", 1);
   train::seed_position_channels(created->transformer());
-  EXPECT_TRUE(equal(*by_default->text_encoder(), *created->text_encoder()));
-  EXPECT_TRUE(equal(*by_default->transformer(), *created->transformer()));
+  EXPECT_TRUE(same_parameters(*by_default->text_encoder(), *created->text_encoder()));
+  EXPECT_TRUE(same_parameters(*by_default->transformer(), *created->transformer()));
 }
 
 // A token dataset remembers which VQ encoded it: the transformer stage refuses tokens.pt
