@@ -57,19 +57,6 @@ void quantize_row_range(const float *x, int64_t begin, int64_t end, int64_t cols
   }
 }
 
-AMUSED_VECTOR_CLONES
-void scale_rows_range(float *y, int64_t begin, int64_t end, int64_t cols, const float *scales,
-                      const float *bias) {
-  for (int64_t r = begin; r < end; ++r) {
-    float *row = y + r * cols;
-    const float s = scales[r];
-    if (bias)
-      for (int64_t c = 0; c < cols; ++c) row[c] = row[c] * s + bias[c];
-    else
-      for (int64_t c = 0; c < cols; ++c) row[c] *= s;
-  }
-}
-
 }  // namespace
 
 void quantize_row_u8(const float *x, int64_t cols, uint8_t *q, float *scale) {
@@ -93,21 +80,35 @@ struct PackedLinear::Impl {
   std::mutex mutex;
   std::map<int64_t, std::pair<dnnl::matmul::primitive_desc, dnnl::matmul>> by_rows;
 
+  // Products are described as one batch of a [rows, K] x [K, N] matrix product: in three
+  // dimensions, oneDNN 2.6 takes a [1, rows, 1] operand of a post-op as one value per row
+  // (the tokens' scales), which its two-dimensional matmul does not accept.
   dnnl::matmul::primitive_desc make_desc(int64_t rows, const dnnl::memory::desc &weights) const {
-    const dnnl::memory::desc src({rows, in}, activation_type(type), tag::ab);
-    const dnnl::memory::desc dst({rows, out}, dt::f32, tag::ab);
+    const dnnl::memory::desc src({1, rows, in}, activation_type(type), tag::abc);
+    const dnnl::memory::desc dst({1, rows, out}, dt::f32, tag::abc);
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     if (type == PackedType::kInt8) {
-      attr.set_output_scales(1 << 1, {DNNL_RUNTIME_F32_VAL});
+      // The weights' scales as constants of the primitive: oneDNN 2.6 then picks its brgemm
+      // kernel, 10-20% faster on AVX-512 VNNI than the gemm it runs with run-time scales.
+      const float *w = weight_scales.data_ptr<float>();
+      attr.set_output_scales(1 << 2, std::vector<float>(w, w + out));
       attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+      // Then each token's scale, and the bias, as the kernel stores its output.
+      dnnl::post_ops post;
+      post.append_binary(dnnl::algorithm::binary_mul, row_scales_desc(rows));
+      if (bias.defined()) post.append_binary(dnnl::algorithm::binary_add, bias_desc());
+      attr.set_post_ops(post);
     }
-    if (bias.defined() && type == PackedType::kBFloat16) {
-      const dnnl::memory::desc b({1, out}, dt::f32, tag::ab);
-      return {dnnl::matmul::desc(src, weights, b, dst), attr, onednn_cpu_engine()};
-    }
+    if (bias.defined() && type == PackedType::kBFloat16)
+      return {dnnl::matmul::desc(src, weights, bias_desc(), dst), attr, onednn_cpu_engine()};
     return {dnnl::matmul::desc(src, weights, dst), attr, onednn_cpu_engine()};
   }
+
+  static dnnl::memory::desc row_scales_desc(int64_t rows) {
+    return {{1, rows, 1}, dt::f32, tag::abc};
+  }
+  dnnl::memory::desc bias_desc() const { return {{1, 1, out}, dt::f32, tag::abc}; }
 
   const std::pair<dnnl::matmul::primitive_desc, dnnl::matmul> &primitive(int64_t rows) {
     std::lock_guard<std::mutex> lock(mutex);
@@ -157,8 +158,8 @@ PackedLinear::PackedLinear(const torch::Tensor &weight, const torch::Tensor &bia
     plain = weight.to(torch::kBFloat16);
   }
   plain = plain.contiguous();
-  const dnnl::memory::desc plain_desc({m.in, m.out}, weight_type(type), tag::ba);
-  const dnnl::memory::desc any({m.in, m.out}, weight_type(type), tag::any);
+  const dnnl::memory::desc plain_desc({1, m.in, m.out}, weight_type(type), tag::acb);
+  const dnnl::memory::desc any({1, m.in, m.out}, weight_type(type), tag::any);
   m.packed_desc = m.make_desc(kPackingRows, any).weights_desc();
   m.packed = torch::empty({static_cast<int64_t>(m.packed_desc.get_size())}, torch::kUInt8);
   dnnl::memory source(plain_desc, onednn_cpu_engine(), plain.data_ptr());
@@ -231,26 +232,19 @@ torch::Tensor PackedLinear::run(const torch::Tensor &src, const torch::Tensor &r
   args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(pd.scratchpad_desc(), engine, scratch.data_ptr());
   int32_t zero_point = 128;
   if (m.type == PackedType::kInt8) {
-    args[DNNL_ARG_ATTR_OUTPUT_SCALES] =
-        dnnl::memory({{m.out}, dt::f32, tag::a}, engine, m.weight_scales.data_ptr());
     args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] =
         dnnl::memory({{1}, dt::s32, tag::a}, engine, &zero_point);
+    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
+        dnnl::memory(Impl::row_scales_desc(rows), engine, row_scales.data_ptr());
+    if (m.bias.defined())
+      args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1] =
+          dnnl::memory(m.bias_desc(), engine, m.bias.data_ptr());
   } else if (m.bias.defined()) {
-    args[DNNL_ARG_BIAS] = dnnl::memory({{1, m.out}, dt::f32, tag::ab}, engine, m.bias.data_ptr());
+    args[DNNL_ARG_BIAS] = dnnl::memory(m.bias_desc(), engine, m.bias.data_ptr());
   }
   thread_local dnnl::stream stream(engine);
   matmul.execute(stream, args);
   stream.wait();
-
-  if (m.type == PackedType::kInt8) {
-    // Each token's own scale, and the bias, in one pass over the output.
-    const float *scales = row_scales.data_ptr<float>();
-    const float *bias = m.bias.defined() ? m.bias.data_ptr<float>() : nullptr;
-    float *out = y.data_ptr<float>();
-    at::parallel_for(0, rows, 8, [&](int64_t begin, int64_t end) {
-      scale_rows_range(out, begin, end, m.out, scales, bias);
-    });
-  }
   return y.view(sizes);
 }
 
