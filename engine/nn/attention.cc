@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "nn/attention_products.h"
 #include "nn/softmax_bf16.h"
 #include "nn/vector_clones.h"
 #include "nn/vector_math.h"
@@ -60,6 +61,11 @@ AttentionImpl::AttentionImpl(const AttentionOptions &o) : options_(o) {
   to_out->push_back(Linear(inner, o.query_dim, o.out_bias));  // key "to_out.0"
 }
 
+void AttentionImpl::set_bfloat16_products(bool on) {
+  bf16_products_ = on;
+  if (on && !products_) products_ = std::make_shared<const AttentionProducts>(scale_);
+}
+
 torch::Tensor AttentionImpl::split_heads(const torch::Tensor &t) const {
   const auto b = t.size(0), s = t.size(1);
   return t.view({b, s, options_.heads, options_.head_dim}).transpose(1, 2);
@@ -71,9 +77,10 @@ KeyValue AttentionImpl::project_key_value(const torch::Tensor &context) {
 }
 
 KeyValue AttentionImpl::for_products(KeyValue kv) const {
-  // Kept in the products' type: cached keys/values (text, anchor frame) convert once.
+  // Kept in the products' type and contiguous: cached keys/values (text, anchor frame)
+  // convert once.
   if (bf16_products_ && kv.key.is_cpu())
-    return {kv.key.to(torch::kBFloat16), kv.value.to(torch::kBFloat16)};
+    return {kv.key.to(torch::kBFloat16).contiguous(), kv.value.to(torch::kBFloat16).contiguous()};
   return kv;
 }
 
@@ -95,12 +102,16 @@ torch::Tensor AttentionImpl::attend_queries(const torch::Tensor &q, const KeyVal
       // bf16 from end to end, the scale folded into the (smaller) queries after their
       // conversion; softmax accumulates in fp32 inside; the heads are merged in bf16 (half
       // the bytes to copy) and converted once, contiguous.
-      auto queries =
-          q.scalar_type() == torch::kBFloat16 ? q * scale_ : q.to(torch::kBFloat16).mul_(scale_);
-      auto scores = torch::matmul(queries, kv.key.to(torch::kBFloat16).transpose(-1, -2));
-      out = torch::matmul(softmax_bf16_(scores.contiguous()), kv.value.to(torch::kBFloat16))
-                .transpose(1, 2)
-                .reshape({b, s, -1});
+      const auto key = kv.key.to(torch::kBFloat16), value = kv.value.to(torch::kBFloat16);
+      out = (*products_)(q.to(torch::kBFloat16), key, value);
+      if (!out.defined()) {
+        auto queries =
+            q.scalar_type() == torch::kBFloat16 ? q * scale_ : q.to(torch::kBFloat16).mul_(scale_);
+        auto scores = torch::matmul(queries, key.transpose(-1, -2));
+        out = torch::matmul(softmax_bf16_(scores.contiguous()), value)
+                  .transpose(1, 2)
+                  .reshape({b, s, -1});
+      }
       // The residual stream is fp32 on the CPU (q is bf16 when split_heads_bf16 made it); an
       // int8 output product quantizes the bf16 rows as they are, the same values.
       const PackedLinear *next = to_out[0]->as<LinearImpl>()->packed_product();

@@ -8,6 +8,8 @@
 
 namespace amused::nn {
 
+class AttentionProducts;
+
 struct AttentionOptions {
   int64_t query_dim = 0;
   int64_t context_dim = 0;  // 0 = query_dim (self-attention)
@@ -45,7 +47,7 @@ class AttentionImpl : public torch::nn::Module {
 
   int64_t heads() const { return options_.heads; }
   // Runs the attention products in bf16 (set with the model's bf16 precision).
-  void set_bfloat16_products(bool on) { bf16_products_ = on; }
+  void set_bfloat16_products(bool on);
   // Names of the parts in a profile (util/profiler.h): the q/k/v projections, the products
   // and softmax, the output projection. Static strings.
   void set_profile_names(const char *projections, const char *products, const char *output) {
@@ -63,6 +65,7 @@ class AttentionImpl : public torch::nn::Module {
   double scale_;
   bool bf16_products_ = false;
   std::shared_ptr<const PackedLinear> fused_qkv_;
+  std::shared_ptr<const AttentionProducts> products_;  // with bf16 products
   struct {
     const char *projections = "attention", *products = "attention", *output = "attention";
   } profile_;

@@ -1,0 +1,96 @@
+#include "nn/attention_products.h"
+
+#include <torch/torch.h>
+
+#include <unordered_map>
+
+#include "nn/onednn_engine.h"
+#include "nn/softmax_bf16.h"
+
+namespace amused::nn {
+
+namespace {
+
+using dt = dnnl_type;
+using tag = dnnl_layout;
+
+bool optimized(const dnnl::matmul::primitive_desc &pd) {
+  return std::string(pd.impl_info_str()).rfind("ref", 0) != 0;
+}
+
+}  // namespace
+
+struct AttentionProducts::Products {
+  dnnl::matmul::primitive_desc scores_desc, values_desc;
+  dnnl::matmul scores, values;
+};
+
+AttentionProducts::AttentionProducts(float scale) : scale_(scale) {}
+AttentionProducts::~AttentionProducts() = default;
+
+const AttentionProducts::Products *AttentionProducts::products_for(int64_t b, int64_t h, int64_t s,
+                                                                   int64_t t, int64_t d) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::vector<int64_t> shape{b, h, s, t, d};
+  auto it = by_shape_.find(shape);
+  if (it != by_shape_.end()) return it->second.get();
+
+  const auto &engine = onednn_cpu_engine();
+  // scores [B, H, S, T] = q [B, H, S, D] x k^T, k^T read in place from k [B, H, T, D].
+  dnnl::primitive_attr scaled;
+  scaled.set_output_scales(0, {scale_});
+  scaled.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  const dnnl::memory::desc queries({b, h, s, d}, dt::bf16, tag::abcd);
+  const dnnl::memory::desc keys_transposed({b, h, d, t}, dt::bf16, tag::abdc);
+  const dnnl::memory::desc scores({b, h, s, t}, dt::bf16, tag::abcd);
+  dnnl::matmul::primitive_desc scores_pd(dnnl::matmul::desc(queries, keys_transposed, scores),
+                                         scaled, engine);
+  // out [B, S, H, D] = probabilities [B, H, S, T] x v [B, H, T, D], written as [B, H, S, D]
+  // with the strides of [B, S, H, D] (layout acbd).
+  dnnl::primitive_attr plain;
+  plain.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  const dnnl::memory::desc values({b, h, t, d}, dt::bf16, tag::abcd);
+  const dnnl::memory::desc merged({b, h, s, d}, dt::bf16, tag::acbd);
+  dnnl::matmul::primitive_desc values_pd(dnnl::matmul::desc(scores, values, merged), plain, engine);
+
+  std::unique_ptr<Products> products;
+  if (optimized(scores_pd) && optimized(values_pd))
+    products = std::make_unique<Products>(
+        Products{scores_pd, values_pd, dnnl::matmul(scores_pd), dnnl::matmul(values_pd)});
+  return by_shape_.emplace(shape, std::move(products)).first->second.get();
+}
+
+torch::Tensor AttentionProducts::operator()(const torch::Tensor &q, const torch::Tensor &k,
+                                            const torch::Tensor &v) const {
+  for (const auto *x : {&q, &k, &v})
+    if (!x->is_cpu() || x->scalar_type() != torch::kBFloat16 || x->dim() != 4) return {};
+  const int64_t b = q.size(0), h = q.size(1), s = q.size(2), d = q.size(3), t = k.size(2);
+  if (k.size(0) != b || k.size(1) != h || k.size(3) != d || !v.sizes().equals(k.sizes())) return {};
+  const Products *products = products_for(b, h, s, t, d);
+  if (!products) return {};
+
+  const auto queries = q.contiguous(), keys = k.contiguous(), values = v.contiguous();
+  auto scores = torch::empty({b, h, s, t}, torch::kBFloat16);
+  auto out = torch::empty({b, s, h * d}, torch::kBFloat16);
+  const auto &engine = onednn_cpu_engine();
+  thread_local dnnl::stream stream(engine);
+  auto run = [&](const dnnl::matmul::primitive_desc &pd, const dnnl::matmul &matmul, void *src,
+                 void *weights, void *dst) {
+    auto scratch =
+        torch::empty({static_cast<int64_t>(pd.scratchpad_desc().get_size())}, torch::kUInt8);
+    matmul.execute(stream, {{DNNL_ARG_SRC, dnnl::memory(pd.src_desc(), engine, src)},
+                            {DNNL_ARG_WEIGHTS, dnnl::memory(pd.weights_desc(), engine, weights)},
+                            {DNNL_ARG_DST, dnnl::memory(pd.dst_desc(), engine, dst)},
+                            {DNNL_ARG_SCRATCHPAD,
+                             dnnl::memory(pd.scratchpad_desc(), engine, scratch.data_ptr())}});
+    stream.wait();
+  };
+  run(products->scores_desc, products->scores, queries.data_ptr(), keys.data_ptr(),
+      scores.data_ptr());
+  softmax_bf16_(scores);
+  run(products->values_desc, products->values, scores.data_ptr(), values.data_ptr(),
+      out.data_ptr());
+  return out;
+}
+
+}  // namespace amused::nn
