@@ -9,6 +9,7 @@
 #include "amused.h"
 #include "golden.h"
 #include "lab/amused_lab.h"
+#include "nn/attention_products.h"
 #include "nn/gated_gelu.h"
 #include "nn/gelu_response_norm.h"
 #include "nn/group_norm_bf16.h"
@@ -115,6 +116,37 @@ TEST(SoftmaxBf16, FollowsTorch) {
     EXPECT_LT(((got - want).abs() / want.clamp_min(1e-30)).max().item<double>(), 1.0 / 128) << n;
     EXPECT_LT((got.sum(-1) - 1).abs().max().item<double>(), 0.02) << n;
   }
+}
+
+// oneDNN's bf16 attention against fp32 attention, on the shapes the models run: self-attention
+// over 256 tokens, cross-attention over 77 text tokens given as a transposed view (as projected
+// text keys are), and a tiny head. Heads come out merged, [B, S, H * D].
+TEST(AttentionProducts, FollowFp32Attention) {
+  torch::manual_seed(6);
+  for (const auto &[s, t, d] :
+       {std::make_tuple(256, 256, 64), std::make_tuple(256, 77, 64), std::make_tuple(5, 7, 8)}) {
+    const int64_t b = 2, h = 3;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+    auto q = torch::randn({b, h, s, d}), v = torch::randn({b, h, t, d});
+    auto k = torch::randn({b, t, h, d}).transpose(1, 2);  // not contiguous
+    const auto want = (torch::matmul(q, k.transpose(-1, -2)) * scale)
+                          .softmax(-1)
+                          .matmul(v)
+                          .transpose(1, 2)
+                          .reshape({b, s, h * d});
+    nn::AttentionProducts attention(scale);
+    const auto got =
+        attention(q.to(torch::kBFloat16), k.to(torch::kBFloat16), v.to(torch::kBFloat16));
+    if (!got.defined()) GTEST_SKIP() << "no optimized bf16 kernel on this processor";
+    ASSERT_EQ(got.sizes(), want.sizes());
+    EXPECT_EQ(got.scalar_type(), torch::kBFloat16);
+    EXPECT_LT(relative_error(got.to(torch::kFloat32), want), 0.02) << s << "x" << t << "x" << d;
+  }
+  // Shapes it does not take are declined, not computed wrong.
+  nn::AttentionProducts attention(1.0f);
+  auto q = torch::randn({2, 3, 4, 8}).to(torch::kBFloat16);
+  EXPECT_FALSE(attention(q, q.narrow(0, 0, 1), q.narrow(0, 0, 1)).defined());
+  EXPECT_FALSE(attention(q.to(torch::kFloat32), q, q).defined());
 }
 
 // The bf16 GroupNorm against fp32 on a map large enough for bf16 accumulation to fail.
