@@ -63,7 +63,14 @@ AttentionImpl::AttentionImpl(const AttentionOptions &o) : options_(o) {
 
 void AttentionImpl::set_bfloat16_products(bool on) {
   bf16_products_ = on;
-  if (on && !products_) products_ = std::make_shared<const AttentionProducts>(scale_);
+  if (on && !products_)
+    products_ = std::make_shared<const AttentionProducts>(scale_, torch::kBFloat16);
+}
+
+void AttentionImpl::set_backend(MatmulBackend backend) {
+  fp32_products_ = backend == MatmulBackend::kOneDnn
+                       ? std::make_shared<const AttentionProducts>(scale_, torch::kFloat32)
+                       : nullptr;
 }
 
 torch::Tensor AttentionImpl::split_heads(const torch::Tensor &t) const {
@@ -117,9 +124,13 @@ torch::Tensor AttentionImpl::attend_queries(const torch::Tensor &q, const KeyVal
       const PackedLinear *next = to_out[0]->as<LinearImpl>()->packed_product();
       if (!next || next->type() != PackedType::kInt8) out = out.to(torch::kFloat32);
     } else {
-      auto scores = attention_matmul(q, kv.key.transpose(-1, -2), bf16_products_) * scale_;
-      auto probs = scores.softmax(-1);
-      out = attention_matmul(probs, kv.value, bf16_products_).transpose(1, 2).reshape({b, s, -1});
+      if (fp32_products_ && !torch::GradMode::is_enabled())
+        out = (*fp32_products_)(q, kv.key, kv.value);
+      if (!out.defined()) {
+        auto scores = attention_matmul(q, kv.key.transpose(-1, -2), bf16_products_) * scale_;
+        auto probs = scores.softmax(-1);
+        out = attention_matmul(probs, kv.value, bf16_products_).transpose(1, 2).reshape({b, s, -1});
+      }
     }
   }
   ProfileScope scope(profile_.output);

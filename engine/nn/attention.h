@@ -48,6 +48,8 @@ class AttentionImpl : public torch::nn::Module {
   int64_t heads() const { return options_.heads; }
   // Runs the attention products in bf16 (set with the model's bf16 precision).
   void set_bfloat16_products(bool on);
+  // With MatmulBackend::kOneDnn, inference in fp32 runs its products through oneDNN.
+  void set_backend(MatmulBackend backend);
   // Names of the parts in a profile (util/profiler.h): the q/k/v projections, the products
   // and softmax, the output projection. Static strings.
   void set_profile_names(const char *projections, const char *products, const char *output) {
@@ -65,7 +67,8 @@ class AttentionImpl : public torch::nn::Module {
   double scale_;
   bool bf16_products_ = false;
   std::shared_ptr<const PackedLinear> fused_qkv_;
-  std::shared_ptr<const AttentionProducts> products_;  // with bf16 products
+  std::shared_ptr<const AttentionProducts> products_;       // with bf16 products
+  std::shared_ptr<const AttentionProducts> fp32_products_;  // with the oneDNN backend
   struct {
     const char *projections = "attention", *products = "attention", *output = "attention";
   } profile_;

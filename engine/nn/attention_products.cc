@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <stdexcept>
 #include <unordered_map>
 
 #include "nn/onednn_engine.h"
@@ -25,7 +26,11 @@ struct AttentionProducts::Products {
   dnnl::matmul scores, values;
 };
 
-AttentionProducts::AttentionProducts(float scale) : scale_(scale) {}
+AttentionProducts::AttentionProducts(float scale, torch::ScalarType type)
+    : scale_(scale), type_(type) {
+  if (type != torch::kBFloat16 && type != torch::kFloat32)
+    throw std::logic_error("AttentionProducts: bf16 or fp32 only");
+}
 AttentionProducts::~AttentionProducts() = default;
 
 const AttentionProducts::Products *AttentionProducts::products_for(int64_t b, int64_t h, int64_t s,
@@ -36,21 +41,22 @@ const AttentionProducts::Products *AttentionProducts::products_for(int64_t b, in
   if (it != by_shape_.end()) return it->second.get();
 
   const auto &engine = onednn_cpu_engine();
+  const dt type = type_ == torch::kBFloat16 ? dt::bf16 : dt::f32;
   // scores [B, H, S, T] = q [B, H, S, D] x k^T, k^T read in place from k [B, H, T, D].
   dnnl::primitive_attr scaled;
   scaled.set_output_scales(0, {scale_});
   scaled.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  const dnnl::memory::desc queries({b, h, s, d}, dt::bf16, tag::abcd);
-  const dnnl::memory::desc keys_transposed({b, h, d, t}, dt::bf16, tag::abdc);
-  const dnnl::memory::desc scores({b, h, s, t}, dt::bf16, tag::abcd);
+  const dnnl::memory::desc queries({b, h, s, d}, type, tag::abcd);
+  const dnnl::memory::desc keys_transposed({b, h, d, t}, type, tag::abdc);
+  const dnnl::memory::desc scores({b, h, s, t}, type, tag::abcd);
   dnnl::matmul::primitive_desc scores_pd(dnnl::matmul::desc(queries, keys_transposed, scores),
                                          scaled, engine);
   // out [B, S, H, D] = probabilities [B, H, S, T] x v [B, H, T, D], written as [B, H, S, D]
   // with the strides of [B, S, H, D] (layout acbd).
   dnnl::primitive_attr plain;
   plain.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  const dnnl::memory::desc values({b, h, t, d}, dt::bf16, tag::abcd);
-  const dnnl::memory::desc merged({b, h, s, d}, dt::bf16, tag::acbd);
+  const dnnl::memory::desc values({b, h, t, d}, type, tag::abcd);
+  const dnnl::memory::desc merged({b, h, s, d}, type, tag::acbd);
   dnnl::matmul::primitive_desc values_pd(dnnl::matmul::desc(scores, values, merged), plain, engine);
 
   std::unique_ptr<Products> products;
@@ -63,15 +69,15 @@ const AttentionProducts::Products *AttentionProducts::products_for(int64_t b, in
 torch::Tensor AttentionProducts::operator()(const torch::Tensor &q, const torch::Tensor &k,
                                             const torch::Tensor &v) const {
   for (const auto *x : {&q, &k, &v})
-    if (!x->is_cpu() || x->scalar_type() != torch::kBFloat16 || x->dim() != 4) return {};
+    if (!x->is_cpu() || x->scalar_type() != type_ || x->dim() != 4) return {};
   const int64_t b = q.size(0), h = q.size(1), s = q.size(2), d = q.size(3), t = k.size(2);
   if (k.size(0) != b || k.size(1) != h || k.size(3) != d || !v.sizes().equals(k.sizes())) return {};
   const Products *products = products_for(b, h, s, t, d);
   if (!products) return {};
 
   const auto queries = q.contiguous(), keys = k.contiguous(), values = v.contiguous();
-  auto scores = torch::empty({b, h, s, t}, torch::kBFloat16);
-  auto out = torch::empty({b, s, h * d}, torch::kBFloat16);
+  auto scores = torch::empty({b, h, s, t}, type_);
+  auto out = torch::empty({b, s, h * d}, type_);
   const auto &engine = onednn_cpu_engine();
   thread_local dnnl::stream stream(engine);
   auto run = [&](const dnnl::matmul::primitive_desc &pd, const dnnl::matmul &matmul, void *src,
@@ -87,7 +93,8 @@ torch::Tensor AttentionProducts::operator()(const torch::Tensor &q, const torch:
   };
   run(products->scores_desc, products->scores, queries.data_ptr(), keys.data_ptr(),
       scores.data_ptr());
-  softmax_bf16_(scores);
+  // fp32: torch's own softmax, the reference's.
+  scores = type_ == torch::kBFloat16 ? softmax_bf16_(scores) : torch::softmax(scores, -1);
   run(products->values_desc, products->values, scores.data_ptr(), values.data_ptr(),
       out.data_ptr());
   return out;

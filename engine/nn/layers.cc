@@ -5,7 +5,6 @@
 #include "nn/packed_conv.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <ATen/ops/mkldnn_linear.h>
 #include <torch/torch.h>
 
 namespace amused::nn {
@@ -31,17 +30,22 @@ void LinearImpl::use_bfloat16() {
 }
 
 torch::Tensor linear_product(const torch::Tensor &x, const torch::Tensor &w, const torch::Tensor &b,
-                             MatmulBackend backend) {
-  if (backend == MatmulBackend::kOneDnn && !torch::GradMode::is_enabled() && x.is_cpu() &&
+                             const Fp32Product *product) {
+  if (product && !torch::GradMode::is_enabled() && x.is_cpu() &&
       x.scalar_type() == torch::kFloat32 && w.scalar_type() == torch::kFloat32 &&
-      w.numel() >= kOneDnnMinWeights) {
+      w.is_contiguous() && (!b.defined() || b.is_contiguous()) && w.numel() >= kOneDnnMinWeights) {
     auto sizes = x.sizes().vec();
-    auto x2 = x.reshape({-1, sizes.back()}).contiguous();
-    auto y = at::mkldnn_linear(x2.to_mkldnn(), w, b).to_dense();
-    sizes.back() = w.size(0);
-    return y.view(sizes);
+    auto y = (*product)(x.reshape({-1, sizes.back()}).contiguous(), w, b);
+    if (y.defined()) {
+      sizes.back() = w.size(0);
+      return y.view(sizes);
+    }
   }
   return torch::linear(x, w, b);
+}
+
+std::shared_ptr<const Fp32Product> fp32_product_for(MatmulBackend backend) {
+  return backend == MatmulBackend::kOneDnn ? std::make_shared<const Fp32Product>() : nullptr;
 }
 
 torch::Tensor attention_matmul(const torch::Tensor &a, const torch::Tensor &b, bool bf16) {
@@ -73,7 +77,7 @@ torch::Tensor LinearImpl::forward(const torch::Tensor &x) {
                            bias.defined() ? bias_bf16_ : torch::Tensor());
     return y.to(x.scalar_type());
   }
-  return linear_product(x, weight, bias, backend_);
+  return linear_product(x, weight, bias, fp32_product_.get());
 }
 
 RMSNormImpl::RMSNormImpl(int64_t dim, double eps, bool elementwise_affine) : eps_(eps) {
@@ -167,9 +171,10 @@ torch::Tensor Conv2dImpl::forward(const torch::Tensor &x) {
     return packed_->forward(x.permute({0, 2, 3, 1})).to(x.scalar_type()).permute({0, 3, 1, 2});
   // A pointwise convolution is a matrix product over channels; libtorch sends some of those
   // to its slow im2col path, so they go through the Linear backend instead.
-  if (pointwise() && backend_ == MatmulBackend::kOneDnn) {
+  if (pointwise() && fp32_product_) {
     auto w = weight.view({weight.size(0), weight.size(1)});
-    return linear_product(x.permute({0, 2, 3, 1}), w, bias, backend_).permute({0, 3, 1, 2});
+    return linear_product(x.permute({0, 2, 3, 1}), w, bias, fp32_product_.get())
+        .permute({0, 3, 1, 2});
   }
   return torch::conv2d(x, weight, bias, options_.stride, options_.padding, 1, options_.groups);
 }
@@ -199,6 +204,7 @@ void set_matmul_backend(torch::nn::Module &root, MatmulBackend backend) {
   for (auto &m : root.modules(/*include_self=*/true)) {
     if (auto *linear = dynamic_cast<LinearImpl *>(m.get())) linear->set_backend(backend);
     if (auto *conv = dynamic_cast<Conv2dImpl *>(m.get())) conv->set_backend(backend);
+    if (auto *attention = dynamic_cast<AttentionImpl *>(m.get())) attention->set_backend(backend);
   }
 }
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "nn/fp32_product.h"
 #include "nn/packed_linear.h"
 
 namespace amused::nn {
@@ -20,8 +21,11 @@ class PackedConv2d;
 // How Linear layers run their matrix products on CPU.
 enum class MatmulBackend {
   kDefault,  // torch::linear (BLAS for fp32)
-  kOneDnn,   // oneDNN for large fp32 products: fast whatever CPU BLAS detected
+  kOneDnn,   // oneDNN for large fp32 products (nn/fp32_product.h)
 };
+
+// A layer's own oneDNN fp32 products for `backend` (null for the default one).
+std::shared_ptr<const Fp32Product> fp32_product_for(MatmulBackend backend);
 
 class LinearImpl : public torch::nn::Module {
  public:
@@ -38,13 +42,13 @@ class LinearImpl : public torch::nn::Module {
   // Drops the weights (a fused product elsewhere computes this layer); forward then fails.
   void release_weights();
   bool released() const { return released_; }
-  void set_backend(MatmulBackend backend) { backend_ = backend; }
+  void set_backend(MatmulBackend backend) { fp32_product_ = fp32_product_for(backend); }
 
   torch::Tensor weight;
   torch::Tensor bias;  // undefined when the layer has none
 
  private:
-  MatmulBackend backend_ = MatmulBackend::kDefault;
+  std::shared_ptr<const Fp32Product> fp32_product_;  // with the oneDNN backend
   torch::Tensor bias_bf16_;
   std::shared_ptr<const PackedLinear> packed_;
   bool released_ = false;
@@ -110,7 +114,7 @@ class Conv2dImpl : public torch::nn::Module {
  public:
   explicit Conv2dImpl(const Conv2dOptions &o);
   torch::Tensor forward(const torch::Tensor &x);
-  void set_backend(MatmulBackend backend) { backend_ = backend; }
+  void set_backend(MatmulBackend backend) { fp32_product_ = fp32_product_for(backend); }
   bool pointwise() const;
   // A pointwise convolution is a matrix product over channels: packed as a Linear.
   void pack(PackedType type);
@@ -124,7 +128,7 @@ class Conv2dImpl : public torch::nn::Module {
 
  private:
   Conv2dOptions options_;
-  MatmulBackend backend_ = MatmulBackend::kDefault;
+  std::shared_ptr<const Fp32Product> fp32_product_;  // with the oneDNN backend
   std::shared_ptr<const PackedLinear> packed_;
   std::shared_ptr<const PackedConv2d> packed_conv_;
 };
@@ -149,10 +153,11 @@ class EmbeddingImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Embedding);
 
-// Matrix product x . w^T + b for x [..., in] and w [out, in], through the backend: the one
-// routine Linear and pointwise (1x1) convolutions share.
+// Matrix product x . w^T + b for x [..., in] and w [out, in], through `product` where given
+// and it serves the case (inference in fp32 on the CPU, large weights), else torch::linear:
+// the one routine Linear and pointwise (1x1) convolutions share.
 torch::Tensor linear_product(const torch::Tensor &x, const torch::Tensor &w, const torch::Tensor &b,
-                             MatmulBackend backend);
+                             const Fp32Product *product);
 
 // Attention products q.k^T and p.v for [B, heads, S, d] tensors; in bf16 when `bf16`.
 torch::Tensor attention_matmul(const torch::Tensor &a, const torch::Tensor &b, bool bf16);

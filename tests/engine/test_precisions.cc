@@ -10,6 +10,7 @@
 #include "golden.h"
 #include "lab/amused_lab.h"
 #include "nn/attention_products.h"
+#include "nn/fp32_product.h"
 #include "nn/gated_gelu.h"
 #include "nn/gelu_response_norm.h"
 #include "nn/group_norm_bf16.h"
@@ -118,10 +119,11 @@ TEST(SoftmaxBf16, FollowsTorch) {
   }
 }
 
-// oneDNN's bf16 attention against fp32 attention, on the shapes the models run: self-attention
-// over 256 tokens, cross-attention over 77 text tokens given as a transposed view (as projected
-// text keys are), and a tiny head. Heads come out merged, [B, S, H * D].
-TEST(AttentionProducts, FollowFp32Attention) {
+// oneDNN's attention in bf16 and fp32 against torch's fp32 attention, on the shapes the models
+// run: self-attention over 256 tokens, cross-attention over 77 text tokens given as a
+// transposed view (as projected text keys are), and a tiny head. Heads come out merged,
+// [B, S, H * D].
+TEST(AttentionProducts, FollowTorchsAttention) {
   torch::manual_seed(6);
   for (const auto &[s, t, d] :
        {std::make_tuple(256, 256, 64), std::make_tuple(256, 77, 64), std::make_tuple(5, 7, 8)}) {
@@ -134,16 +136,19 @@ TEST(AttentionProducts, FollowFp32Attention) {
                           .matmul(v)
                           .transpose(1, 2)
                           .reshape({b, s, h * d});
-    nn::AttentionProducts attention(scale);
-    const auto got =
-        attention(q.to(torch::kBFloat16), k.to(torch::kBFloat16), v.to(torch::kBFloat16));
-    if (!got.defined()) GTEST_SKIP() << "no optimized bf16 kernel on this processor";
-    ASSERT_EQ(got.sizes(), want.sizes());
-    EXPECT_EQ(got.scalar_type(), torch::kBFloat16);
-    EXPECT_LT(relative_error(got.to(torch::kFloat32), want), 0.02) << s << "x" << t << "x" << d;
+    for (const auto &[type, bound] :
+         {std::make_pair(torch::kBFloat16, 0.02), std::make_pair(torch::kFloat32, 1e-5)}) {
+      nn::AttentionProducts attention(scale, type);
+      const auto got = attention(q.to(type), k.to(type), v.to(type));
+      if (!got.defined()) GTEST_SKIP() << "no optimized kernel on this processor";
+      ASSERT_EQ(got.sizes(), want.sizes());
+      EXPECT_EQ(got.scalar_type(), type);
+      EXPECT_LT(relative_error(got.to(torch::kFloat32), want), bound)
+          << s << "x" << t << "x" << d << " " << type;
+    }
   }
-  // Shapes it does not take are declined, not computed wrong.
-  nn::AttentionProducts attention(1.0f);
+  // Shapes or types it does not take are declined, not computed wrong.
+  nn::AttentionProducts attention(1.0f, torch::kBFloat16);
   auto q = torch::randn({2, 3, 4, 8}).to(torch::kBFloat16);
   EXPECT_FALSE(attention(q, q.narrow(0, 0, 1), q.narrow(0, 0, 1)).defined());
   EXPECT_FALSE(attention(q.to(torch::kFloat32), q, q).defined());
@@ -211,6 +216,22 @@ INSTANTIATE_TEST_SUITE_P(Shapes, PackedProduct,
                          ::testing::Values(std::make_tuple(512, 1024, 2816),
                                            std::make_tuple(77, 64, 128), std::make_tuple(3, 130, 7),
                                            std::make_tuple(1, 32, 64)));
+
+// oneDNN's fp32 product on the layer's own weights against torch::linear: fp32 throughout,
+// so equal to rounding; with and without bias, for many row counts on one layer.
+TEST(Fp32Product, FollowsTorchLinear) {
+  torch::manual_seed(7);
+  const auto w = torch::randn({2816, 1024}) * 0.05, b = torch::randn({2816});
+  nn::Fp32Product product;
+  for (int64_t rows : {512, 77, 1}) {
+    const auto x = torch::randn({rows, 1024});
+    for (const auto &bias : {b, torch::Tensor()}) {
+      const auto got = product(x, w, bias);
+      if (!got.defined()) GTEST_SKIP() << "no optimized fp32 kernel on this processor";
+      EXPECT_LT(relative_error(got, torch::linear(x, w, bias)), 1e-6) << rows;
+    }
+  }
+}
 
 TEST(PackedProduct, RefusesTheWrongWidth) {
   nn::PackedLinear p(torch::randn({4, 8}), {}, nn::PackedType::kInt8);
