@@ -78,18 +78,13 @@ torch::Tensor AttentionProducts::operator()(const torch::Tensor &q, const torch:
   const auto queries = q.contiguous(), keys = k.contiguous(), values = v.contiguous();
   auto scores = torch::empty({b, h, s, t}, type_);
   auto out = torch::empty({b, s, h * d}, type_);
-  const auto &engine = onednn_cpu_engine();
-  thread_local dnnl::stream stream(engine);
-  auto run = [&](const dnnl::matmul::primitive_desc &pd, const dnnl::matmul &matmul, void *src,
-                 void *weights, void *dst) {
-    auto scratch =
-        torch::empty({static_cast<int64_t>(pd.scratchpad_desc().get_size())}, torch::kUInt8);
-    matmul.execute(stream, {{DNNL_ARG_SRC, dnnl::memory(pd.src_desc(), engine, src)},
-                            {DNNL_ARG_WEIGHTS, dnnl::memory(pd.weights_desc(), engine, weights)},
-                            {DNNL_ARG_DST, dnnl::memory(pd.dst_desc(), engine, dst)},
-                            {DNNL_ARG_SCRATCHPAD,
-                             dnnl::memory(pd.scratchpad_desc(), engine, scratch.data_ptr())}});
-    stream.wait();
+  auto run = [](const dnnl::matmul::primitive_desc &pd, const dnnl::matmul &matmul, void *src,
+                void *weights, void *dst) {
+    const auto &engine = onednn_cpu_engine();
+    execute_on_cpu(matmul, pd.scratchpad_desc(),
+                   {{DNNL_ARG_SRC, dnnl::memory(pd.src_desc(), engine, src)},
+                    {DNNL_ARG_WEIGHTS, dnnl::memory(pd.weights_desc(), engine, weights)},
+                    {DNNL_ARG_DST, dnnl::memory(pd.dst_desc(), engine, dst)}});
   };
   run(products->scores_desc, products->scores, queries.data_ptr(), keys.data_ptr(),
       scores.data_ptr());

@@ -47,18 +47,13 @@ torch::Tensor Fp32Product::operator()(const torch::Tensor &x, const torch::Tenso
   auto y = torch::empty({rows, out}, torch::kFloat32);
   const auto &pd = primitive->desc;
   const auto &engine = onednn_cpu_engine();
-  auto scratch =
-      torch::empty({static_cast<int64_t>(pd.scratchpad_desc().get_size())}, torch::kUInt8);
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, dnnl::memory(pd.src_desc(), engine, x.data_ptr())},
       {DNNL_ARG_WEIGHTS, dnnl::memory(pd.weights_desc(), engine, w.data_ptr())},
-      {DNNL_ARG_DST, dnnl::memory(pd.dst_desc(), engine, y.data_ptr())},
-      {DNNL_ARG_SCRATCHPAD, dnnl::memory(pd.scratchpad_desc(), engine, scratch.data_ptr())}};
+      {DNNL_ARG_DST, dnnl::memory(pd.dst_desc(), engine, y.data_ptr())}};
   if (b.defined())
     args[DNNL_ARG_BIAS] = dnnl::memory({{1, out}, dt::f32, tag::ab}, engine, b.data_ptr());
-  thread_local dnnl::stream stream(engine);
-  primitive->matmul.execute(stream, args);
-  stream.wait();
+  execute_on_cpu(primitive->matmul, pd.scratchpad_desc(), std::move(args));
   return y;
 }
 

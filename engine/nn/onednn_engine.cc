@@ -1,5 +1,7 @@
 #include "nn/onednn_engine.h"
 
+#include <torch/torch.h>
+
 #include "amused.h"
 
 namespace amused::nn {
@@ -13,6 +15,17 @@ void require_optimized_kernel(const std::string &impl, const std::string &what) 
   if (impl.rfind("ref", 0) == 0)
     throw Error("oneDNN offers only its reference kernel (" + impl + ") for " + what +
                 " on this processor");
+}
+
+void execute_on_cpu(const dnnl::primitive &primitive, const dnnl::memory::desc &scratchpad,
+                    std::unordered_map<int, dnnl::memory> args) {
+  // From libtorch's allocator: the engine's recycling one keeps large blocks for next time.
+  auto bytes = torch::empty({static_cast<int64_t>(scratchpad.get_size())}, torch::kUInt8);
+  const auto &engine = onednn_cpu_engine();
+  args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(scratchpad, engine, bytes.data_ptr());
+  thread_local dnnl::stream stream(engine);
+  primitive.execute(stream, args);
+  stream.wait();
 }
 
 }  // namespace amused::nn

@@ -218,14 +218,11 @@ torch::Tensor PackedConv2d::forward(const torch::Tensor &x) const {
   auto y = torch::empty(
       {dims[0], dims[1], dims[2], dims[3]},
       torch::TensorOptions().dtype(torch::kBFloat16).memory_format(at::MemoryFormat::ChannelsLast));
-  auto scratch =
-      torch::empty({static_cast<int64_t>(e.pd.scratchpad_desc().get_size())}, torch::kUInt8);
   const auto &engine = onednn_cpu_engine();
   std::unordered_map<int, dnnl::memory> args;
   args[DNNL_ARG_SRC] = dnnl::memory(e.pd.src_desc(), engine, quantized.data_ptr());
   args[DNNL_ARG_WEIGHTS] = dnnl::memory(e.pd.weights_desc(), engine, e.weights.data_ptr());
   args[DNNL_ARG_DST] = dnnl::memory(dst_desc, engine, y.data_ptr());
-  args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(e.pd.scratchpad_desc(), engine, scratch.data_ptr());
   float input_scale = a.scale;
   int32_t zero_point = a.zero_point;
   args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] =
@@ -235,9 +232,7 @@ torch::Tensor PackedConv2d::forward(const torch::Tensor &x) const {
   if (m.bias.defined())
     args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1] =
         dnnl::memory(m.bias_desc(), engine, m.bias.data_ptr());
-  thread_local dnnl::stream stream(engine);
-  e.primitive.execute(stream, args);
-  stream.wait();
+  execute_on_cpu(e.primitive, e.pd.scratchpad_desc(), std::move(args));
   return y;
 }
 

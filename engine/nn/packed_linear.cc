@@ -221,15 +221,12 @@ torch::Tensor PackedLinear::run(const torch::Tensor &src, const torch::Tensor &r
   auto y = torch::empty({rows, m.out}, torch::kFloat32);
   if (rows == 0) return y.view(sizes);
   const auto &[pd, matmul] = m.primitive(rows);
-  auto scratch =
-      torch::empty({static_cast<int64_t>(pd.scratchpad_desc().get_size())}, torch::kUInt8);
 
   std::unordered_map<int, dnnl::memory> args;
   const auto &engine = onednn_cpu_engine();
   args[DNNL_ARG_SRC] = dnnl::memory(pd.src_desc(), engine, src.data_ptr());
   args[DNNL_ARG_WEIGHTS] = dnnl::memory(m.packed_desc, engine, m.packed.data_ptr());
   args[DNNL_ARG_DST] = dnnl::memory(pd.dst_desc(), engine, y.data_ptr());
-  args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(pd.scratchpad_desc(), engine, scratch.data_ptr());
   int32_t zero_point = 128;
   if (m.type == PackedType::kInt8) {
     args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] =
@@ -242,9 +239,7 @@ torch::Tensor PackedLinear::run(const torch::Tensor &src, const torch::Tensor &r
   } else if (m.bias.defined()) {
     args[DNNL_ARG_BIAS] = dnnl::memory(m.bias_desc(), engine, m.bias.data_ptr());
   }
-  thread_local dnnl::stream stream(engine);
-  matmul.execute(stream, args);
-  stream.wait();
+  execute_on_cpu(matmul, pd.scratchpad_desc(), std::move(args));
   return y.view(sizes);
 }
 
