@@ -106,9 +106,9 @@ torch::Tensor AttentionImpl::attend_queries(const torch::Tensor &q, const KeyVal
   {
     ProfileScope scope(profile_.products);
     if (bf16_products_ && q.is_cpu()) {
-      // bf16 from end to end, the scale folded into the (smaller) queries after their
-      // conversion; softmax accumulates in fp32 inside; the heads are merged in bf16 (half
-      // the bytes to copy) and converted once, contiguous.
+      // bf16 from end to end through oneDNN (nn/attention_products.h); softmax accumulates
+      // in fp32 inside. Where oneDNN has no kernel, torch's products with the scale folded
+      // into the (smaller) queries and the heads merged in bf16.
       const auto key = kv.key.to(torch::kBFloat16), value = kv.value.to(torch::kBFloat16);
       out = (*products_)(q.to(torch::kBFloat16), key, value);
       if (!out.defined()) {

@@ -10,16 +10,8 @@
 
 namespace amused::nn {
 
-namespace {
-
 using dt = dnnl_type;
 using tag = dnnl_layout;
-
-bool optimized(const dnnl::matmul::primitive_desc &pd) {
-  return std::string(pd.impl_info_str()).rfind("ref", 0) != 0;
-}
-
-}  // namespace
 
 struct AttentionProducts::Products {
   dnnl::matmul::primitive_desc scores_desc, values_desc;
@@ -35,11 +27,12 @@ AttentionProducts::~AttentionProducts() = default;
 
 const AttentionProducts::Products *AttentionProducts::products_for(int64_t b, int64_t h, int64_t s,
                                                                    int64_t t, int64_t d) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  const std::vector<int64_t> shape{b, h, s, t, d};
-  auto it = by_shape_.find(shape);
-  if (it != by_shape_.end()) return it->second.get();
+  return by_shape_.get({b, h, s, t, d}, [&] { return make(b, h, s, t, d); }).get();
+}
 
+std::unique_ptr<AttentionProducts::Products> AttentionProducts::make(int64_t b, int64_t h,
+                                                                     int64_t s, int64_t t,
+                                                                     int64_t d) const {
   const auto &engine = onednn_cpu_engine();
   const dt type = type_ == torch::kBFloat16 ? dt::bf16 : dt::f32;
   // scores [B, H, S, T] = q [B, H, S, D] x k^T, k^T read in place from k [B, H, T, D].
@@ -59,11 +52,11 @@ const AttentionProducts::Products *AttentionProducts::products_for(int64_t b, in
   const dnnl::memory::desc merged({b, h, s, d}, type, tag::acbd);
   dnnl::matmul::primitive_desc values_pd(dnnl::matmul::desc(scores, values, merged), plain, engine);
 
-  std::unique_ptr<Products> products;
-  if (optimized(scores_pd) && optimized(values_pd))
-    products = std::make_unique<Products>(
-        Products{scores_pd, values_pd, dnnl::matmul(scores_pd), dnnl::matmul(values_pd)});
-  return by_shape_.emplace(shape, std::move(products)).first->second.get();
+  if (is_reference_kernel(scores_pd.impl_info_str()) ||
+      is_reference_kernel(values_pd.impl_info_str()))
+    return nullptr;
+  return std::make_unique<Products>(
+      Products{scores_pd, values_pd, dnnl::matmul(scores_pd), dnnl::matmul(values_pd)});
 }
 
 torch::Tensor AttentionProducts::operator()(const torch::Tensor &q, const torch::Tensor &k,

@@ -8,10 +8,10 @@
 
 #include <torch/types.h>
 
-#include <map>
+#include <array>
 #include <memory>
-#include <mutex>
-#include <vector>
+
+#include "nn/primitive_cache.h"
 
 namespace amused::nn {
 
@@ -33,12 +33,12 @@ class AttentionProducts {
  private:
   struct Products;
   const Products *products_for(int64_t b, int64_t h, int64_t s, int64_t t, int64_t d) const;
+  std::unique_ptr<Products> make(int64_t b, int64_t h, int64_t s, int64_t t, int64_t d) const;
 
   float scale_;
   torch::ScalarType type_;
-  mutable std::mutex mutex_;
   // By shape {B, H, S, T, D}; null where oneDNN has no optimized kernel.
-  mutable std::map<std::vector<int64_t>, std::unique_ptr<Products>> by_shape_;
+  PrimitiveCache<std::array<int64_t, 5>, std::unique_ptr<Products>> by_shape_;
 };
 
 }  // namespace amused::nn

@@ -2,14 +2,28 @@
 
 #include <torch/torch.h>
 
-#include <string>
-
 #include "nn/onednn_engine.h"
 
 namespace amused::nn {
 
+namespace {
+
 using dt = dnnl_type;
 using tag = dnnl_layout;
+
+// x [rows, in] . w^T with w [out, in] row-major, read in place as [in, out] (layout ba).
+dnnl::matmul::primitive_desc make_desc(int64_t rows, int64_t in, int64_t out, bool bias) {
+  const dnnl::memory::desc src({rows, in}, dt::f32, tag::ab);
+  const dnnl::memory::desc weights({in, out}, dt::f32, tag::ba);
+  const dnnl::memory::desc dst({rows, out}, dt::f32, tag::ab);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  const auto desc = bias ? dnnl::matmul::desc(src, weights, {{1, out}, dt::f32, tag::ab}, dst)
+                         : dnnl::matmul::desc(src, weights, dst);
+  return {desc, attr, onednn_cpu_engine()};
+}
+
+}  // namespace
 
 struct Fp32Product::Primitive {
   dnnl::matmul::primitive_desc desc;
@@ -21,22 +35,16 @@ Fp32Product::~Fp32Product() = default;
 
 const Fp32Product::Primitive *Fp32Product::primitive_for(int64_t rows, int64_t in, int64_t out,
                                                          bool bias) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  const std::array<int64_t, 4> shape{rows, in, out, bias ? 1 : 0};
-  auto it = by_shape_.find(shape);
-  if (it != by_shape_.end()) return it->second.get();
-  const dnnl::memory::desc src({rows, in}, dt::f32, tag::ab);
-  const dnnl::memory::desc weights({in, out}, dt::f32, tag::ba);  // [N, K] row-major
-  const dnnl::memory::desc dst({rows, out}, dt::f32, tag::ab);
-  dnnl::primitive_attr attr;
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  const auto desc = bias ? dnnl::matmul::desc(src, weights, {{1, out}, dt::f32, tag::ab}, dst)
-                         : dnnl::matmul::desc(src, weights, dst);
-  dnnl::matmul::primitive_desc pd(desc, attr, onednn_cpu_engine());
-  std::unique_ptr<Primitive> primitive;
-  if (std::string(pd.impl_info_str()).rfind("ref", 0) != 0)
-    primitive = std::make_unique<Primitive>(Primitive{pd, dnnl::matmul(pd)});
-  return by_shape_.emplace(shape, std::move(primitive)).first->second.get();
+  return by_shape_
+      .get({rows, in, out, bias ? 1 : 0},
+           [&] {
+             std::unique_ptr<Primitive> primitive;
+             auto pd = make_desc(rows, in, out, bias);
+             if (!is_reference_kernel(pd.impl_info_str()))
+               primitive = std::make_unique<Primitive>(Primitive{pd, dnnl::matmul(pd)});
+             return primitive;
+           })
+      .get();
 }
 
 torch::Tensor Fp32Product::operator()(const torch::Tensor &x, const torch::Tensor &w,

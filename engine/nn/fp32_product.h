@@ -8,9 +8,9 @@
 #include <torch/types.h>
 
 #include <array>
-#include <map>
 #include <memory>
-#include <mutex>
+
+#include "nn/primitive_cache.h"
 
 namespace amused::nn {
 
@@ -31,9 +31,8 @@ class Fp32Product {
   struct Primitive;
   const Primitive *primitive_for(int64_t rows, int64_t in, int64_t out, bool bias) const;
 
-  mutable std::mutex mutex_;
   // By {rows, in, out, bias}; null where oneDNN has no optimized kernel.
-  mutable std::map<std::array<int64_t, 4>, std::unique_ptr<Primitive>> by_shape_;
+  PrimitiveCache<std::array<int64_t, 4>, std::unique_ptr<Primitive>> by_shape_;
 };
 
 }  // namespace amused::nn

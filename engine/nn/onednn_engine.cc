@@ -11,10 +11,18 @@ const dnnl::engine &onednn_cpu_engine() {
   return engine;
 }
 
+bool is_reference_kernel(const std::string &impl) { return impl.rfind("ref", 0) == 0; }
+
 void require_optimized_kernel(const std::string &impl, const std::string &what) {
-  if (impl.rfind("ref", 0) == 0)
+  if (is_reference_kernel(impl))
     throw Error("oneDNN offers only its reference kernel (" + impl + ") for " + what +
                 " on this processor");
+}
+
+void reorder_on_cpu(dnnl::memory source, dnnl::memory target) {
+  dnnl::stream stream(onednn_cpu_engine());
+  dnnl::reorder(source, target).execute(stream, source, target);
+  stream.wait();
 }
 
 void execute_on_cpu(const dnnl::primitive &primitive, const dnnl::memory::desc &scratchpad,

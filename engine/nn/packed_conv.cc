@@ -109,10 +109,7 @@ struct PackedConv2d::Impl {
     auto packed = torch::empty({static_cast<int64_t>(layout.get_size())}, torch::kUInt8);
     dnnl::memory source({{out, in, kernel, kernel}, dt::s8, tag::oihw}, onednn_cpu_engine(),
                         plain.data_ptr());
-    dnnl::memory target(layout, onednn_cpu_engine(), packed.data_ptr());
-    dnnl::stream stream(onednn_cpu_engine());
-    dnnl::reorder(source, target).execute(stream, source, target);
-    stream.wait();
+    reorder_on_cpu(source, dnnl::memory(layout, onednn_cpu_engine(), packed.data_ptr()));
     layouts.emplace_back(layout, packed);
     return packed;
   }

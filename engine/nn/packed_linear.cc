@@ -6,14 +6,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <map>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
 
 #include "amused.h"
 #include "nn/onednn_engine.h"
+#include "nn/primitive_cache.h"
 #include "nn/vector_clones.h"
 
 namespace amused::nn {
@@ -77,8 +76,7 @@ struct PackedLinear::Impl {
   torch::Tensor bias;           // fp32 [N] or undefined
   torch::Tensor weight_scales;  // int8: fp32 [N]
 
-  std::mutex mutex;
-  std::map<int64_t, std::pair<dnnl::matmul::primitive_desc, dnnl::matmul>> by_rows;
+  PrimitiveCache<int64_t, std::pair<dnnl::matmul::primitive_desc, dnnl::matmul>> by_rows;
 
   // Products are described as one batch of a [rows, K] x [K, N] matrix product: in three
   // dimensions, oneDNN 2.6 takes a [1, rows, 1] operand of a post-op as one value per row
@@ -110,17 +108,14 @@ struct PackedLinear::Impl {
   }
   dnnl::memory::desc bias_desc() const { return {{1, 1, out}, dt::f32, tag::abc}; }
 
-  const std::pair<dnnl::matmul::primitive_desc, dnnl::matmul> &primitive(int64_t rows) {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto it = by_rows.find(rows);
-    if (it == by_rows.end()) {
+  const std::pair<dnnl::matmul::primitive_desc, dnnl::matmul> &primitive(int64_t rows) const {
+    return by_rows.get(rows, [&] {
       auto pd = make_desc(rows, packed_desc);
       require_optimized_kernel(pd.impl_info_str(), "a " + std::to_string(rows) + "x" +
                                                        std::to_string(in) + "x" +
                                                        std::to_string(out) + " matrix product");
-      it = by_rows.emplace(rows, std::make_pair(pd, dnnl::matmul(pd))).first;
-    }
-    return it->second;
+      return std::make_pair(pd, dnnl::matmul(pd));
+    });
   }
 };
 
@@ -162,11 +157,8 @@ PackedLinear::PackedLinear(const torch::Tensor &weight, const torch::Tensor &bia
   const dnnl::memory::desc any({1, m.in, m.out}, weight_type(type), tag::any);
   m.packed_desc = m.make_desc(kPackingRows, any).weights_desc();
   m.packed = torch::empty({static_cast<int64_t>(m.packed_desc.get_size())}, torch::kUInt8);
-  dnnl::memory source(plain_desc, onednn_cpu_engine(), plain.data_ptr());
-  dnnl::memory target(m.packed_desc, onednn_cpu_engine(), m.packed.data_ptr());
-  dnnl::stream stream(onednn_cpu_engine());
-  dnnl::reorder(source, target).execute(stream, source, target);
-  stream.wait();
+  reorder_on_cpu(dnnl::memory(plain_desc, onednn_cpu_engine(), plain.data_ptr()),
+                 dnnl::memory(m.packed_desc, onednn_cpu_engine(), m.packed.data_ptr()));
 }
 
 PackedLinear::~PackedLinear() = default;
