@@ -211,54 +211,68 @@ inline bool has_content(GstBuffer *buffer) {
 }
 
 // Watches the elements' per-step LOG lines ("step k/n") to know that a frame is in the
-// middle of its generation, and when each step happened.
+// middle of its generation, and when each step happened. One watch for the whole process
+// (step_watch()): GStreamer hands its log functions to the streaming threads without a
+// lock, so a thread may still be inside step_log just after a StepWatcher removed it; what
+// it reads must outlive every watcher, and every field is read and written under `lock`.
 struct StepWatch {
-  GMutex lock;
+  GMutex lock;  // static storage: zero-initialised GLib locks need no init
   GCond cond;
+  bool active = false;
   std::string category;
   int total = 0;  // only frames with this many steps (the warm-up pass logs nothing)
   int first_step = 0, last_step = 0;
   gint64 first_us = 0, last_us = 0;
 };
 
+inline StepWatch &step_watch() {
+  static StepWatch watch;
+  return watch;
+}
+
 inline void step_log(GstDebugCategory *category, GstDebugLevel level, const gchar *, const gchar *,
-                     gint, GObject *, GstDebugMessage *message, gpointer data) {
-  auto *w = static_cast<StepWatch *>(data);
-  if (level != GST_LEVEL_LOG || w->category != gst_debug_category_get_name(category)) return;
+                     gint, GObject *, GstDebugMessage *message, gpointer) {
+  if (level != GST_LEVEL_LOG) return;
   int step = 0, total = 0;
   if (std::sscanf(gst_debug_message_get(message), "step %d/%d", &step, &total) != 2) return;
-  if (total != w->total) return;
-  g_mutex_lock(&w->lock);
-  const gint64 now = g_get_monotonic_time();
-  if (w->first_step == 0) {
-    w->first_step = step;
-    w->first_us = now;
+  StepWatch &w = step_watch();
+  g_mutex_lock(&w.lock);
+  if (w.active && total == w.total && w.category == gst_debug_category_get_name(category)) {
+    const gint64 now = g_get_monotonic_time();
+    if (w.first_step == 0) {
+      w.first_step = step;
+      w.first_us = now;
+    }
+    w.last_step = step;
+    w.last_us = now;
+    g_cond_broadcast(&w.cond);
   }
-  w->last_step = step;
-  w->last_us = now;
-  g_cond_broadcast(&w->cond);
-  g_mutex_unlock(&w->lock);
+  g_mutex_unlock(&w.lock);
 }
 
 // While it lives, watches the LOG lines of `category` for the steps of frames of `total`
-// steps (the warm-up pass's frames have fewer).
+// steps (the warm-up pass's frames have fewer). One at a time.
 class StepWatcher {
  public:
-  StepWatcher(const char *category, int total) {
-    g_mutex_init(&w_.lock);
-    g_cond_init(&w_.cond);
+  StepWatcher(const char *category, int total) : w_(step_watch()) {
+    g_mutex_lock(&w_.lock);
+    w_.active = true;
     w_.category = category;
     w_.total = total;
+    w_.first_step = w_.last_step = 0;
+    w_.first_us = w_.last_us = 0;
+    g_mutex_unlock(&w_.lock);
     gst_debug_set_threshold_for_name(category, GST_LEVEL_LOG);
     gst_debug_remove_log_function(gst_debug_log_default);
-    gst_debug_add_log_function(step_log, &w_, nullptr);
+    gst_debug_add_log_function(step_log, nullptr, nullptr);
   }
   ~StepWatcher() {
     gst_debug_remove_log_function(step_log);
     gst_debug_add_log_function(gst_debug_log_default, nullptr, nullptr);
+    g_mutex_lock(&w_.lock);
+    w_.active = false;
     gst_debug_unset_threshold_for_name(w_.category.c_str());
-    g_mutex_clear(&w_.lock);
-    g_cond_clear(&w_.cond);
+    g_mutex_unlock(&w_.lock);
   }
   StepWatcher(const StepWatcher &) = delete;
   StepWatcher &operator=(const StepWatcher &) = delete;
@@ -289,7 +303,7 @@ class StepWatcher {
   }
 
  private:
-  StepWatch w_;
+  StepWatch &w_;
 };
 
 // Starts `line` (whose amused element runs `total` steps per frame), waits until its first
