@@ -139,24 +139,33 @@ namespace {
 
 constexpr int64_t kInt8MinChannels = 64;
 
-// Where oneDNN's int8 convolution beats its bf16 one: 3x3 kernels over enough channels to
-// fill VNNI's 4-channel groups and 16-channel blocks; the 3-channel image convolutions and
-// the pointwise shortcuts stay bf16.
+// Where oneDNN's int8 convolution beats its bf16 one: 3x3 kernels (and the upsamplers' 2x2 phases)
+// over enough channels to fill VNNI's 4-channel groups and 16-channel blocks; the 3-channel image
+// convolutions and the pointwise shortcuts stay bf16.
 bool worth_int8(const nn::Conv2dImpl &conv) {
   const auto &o = conv.options();
-  return o.kernel == 3 && o.groups == 1 && o.in >= kInt8MinChannels && o.out >= kInt8MinChannels;
+  return o.kernel >= 2 && o.groups == 1 && o.in >= kInt8MinChannels && o.out >= kInt8MinChannels;
 }
 
 }  // namespace
 
 void VQModelImpl::use_bfloat16_channels_last(bool int8_convolutions) {
   torch::NoGradGuard no_grad;
+  // One upsampler at a time, packed at once: their fp32 phase kernels are 16/9 of the
+  // weights they replace.
+  for (auto &m : decoder->modules(/*include_self=*/false))
+    if (auto *upsample = dynamic_cast<ConvUpsampleImpl *>(m.get())) {
+      upsample->fold_into_phases();
+      if (int8_convolutions && worth_int8(*upsample->phases))
+        upsample->phases->pack_int8_convolution();
+    }
   for (torch::nn::Module *part : {static_cast<torch::nn::Module *>(encoder.get()),
                                   static_cast<torch::nn::Module *>(decoder.get()),
                                   static_cast<torch::nn::Module *>(quant_conv.get()),
                                   static_cast<torch::nn::Module *>(post_quant_conv.get())}) {
     for (auto &m : part->modules(/*include_self=*/true)) {
       if (auto *conv = dynamic_cast<nn::Conv2dImpl *>(m.get())) {
+        if (conv->packed()) continue;
         if (int8_convolutions && worth_int8(*conv)) {
           conv->pack_int8_convolution();
           continue;

@@ -18,6 +18,7 @@
 #include "nn/packed_conv.h"
 #include "nn/packed_linear.h"
 #include "nn/softmax_bf16.h"
+#include "vq/vq_blocks.h"
 
 namespace amused {
 namespace {
@@ -282,6 +283,29 @@ TEST(PackedConvolution, RegionsOfManySizesShareTheWeights) {
   const size_t plain = 128 * 128 * 9;
   for (int i = 0; i < 12; ++i) conv.forward(torch::randn({1, 128, 4 + 3 * i, 6 + 5 * i}));
   EXPECT_LE(conv.weight_bytes(), 4 * plain) << "12 map sizes";
+}
+
+// The upsampler folded into four 2x2 phase kernels computes what libtorch's nearest x2
+// upsampling followed by the 3x3 convolution computes, borders included (odd sizes too).
+TEST(ConvUpsample, PhasesEqualUpsamplingThenConvolving) {
+  torch::manual_seed(7);
+  torch::NoGradGuard no_grad;
+  vq::ConvUpsample up(64);
+  up->conv->weight.set_data(torch::randn({64, 64, 3, 3}) * 0.05);
+  up->conv->bias.set_data(torch::randn({64}));
+  const auto w = up->conv->weight.clone(), b = up->conv->bias.clone();
+  const auto x = torch::silu(torch::randn({2, 64, 7, 10}) * 2);
+  const auto want = torch::conv2d(torch::upsample_nearest2d(x, {14, 20}), w, b, 1, 1);
+  up->fold_into_phases();
+  ASSERT_FALSE(up->conv);
+  const auto got = up->forward(x);
+  ASSERT_EQ(got.sizes(), want.sizes());
+  EXPECT_TRUE(torch::allclose(got, want, 1e-4, 1e-4)) << (got - want).abs().max().item<float>();
+  // The phases as the int8 decoder packs them.
+  up->phases->pack_int8_convolution();
+  const auto packed = up->forward(x.to(torch::kBFloat16)).to(torch::kFloat32);
+  ASSERT_EQ(packed.sizes(), want.sizes());
+  EXPECT_LT(relative_error(packed, want), 0.02);
 }
 
 // The VQ packs a convolution, then converts the module's remaining parameters (its bias
