@@ -15,140 +15,90 @@
 void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
 
-#define REAL(name, type)   \
-  static type real_##name; \
-  if (!real_##name) real_##name = (type)dlsym(RTLD_NEXT, #name)
+// GLib's own `name` (whose signature the wrapper shares), looked up on first use; atomically,
+// as any thread may be first.
+#define REAL(name)                                                                   \
+  static __typeof__(&name) cached_##name;                                            \
+  __typeof__(&name) real_##name = __atomic_load_n(&cached_##name, __ATOMIC_ACQUIRE); \
+  if (!real_##name) {                                                                \
+    real_##name = (__typeof__(&name))dlsym(RTLD_NEXT, #name);                        \
+    __atomic_store_n(&cached_##name, real_##name, __ATOMIC_RELEASE);                 \
+  }
 
-typedef void (*mutex_fn)(GMutex *);
-typedef gboolean (*mutex_try_fn)(GMutex *);
-typedef void (*rec_fn)(GRecMutex *);
-typedef gboolean (*rec_try_fn)(GRecMutex *);
-typedef void (*rw_fn)(GRWLock *);
-typedef void (*wait_fn)(GCond *, GMutex *);
-typedef gboolean (*wait_until_fn)(GCond *, GMutex *, gint64);
-typedef void (*queue_push_fn)(GAsyncQueue *, gpointer);
-typedef gpointer (*queue_pop_fn)(GAsyncQueue *);
-typedef gpointer (*queue_timeout_pop_fn)(GAsyncQueue *, guint64);
-typedef void (*queue_fn)(GAsyncQueue *);
+// A lock acquires once it holds; an unlock releases before it lets go; a try-lock acquires
+// only when it got the lock.
+#define WRAP_LOCK(name, T) \
+  void name(T *lock) {     \
+    REAL(name);            \
+    real_##name(lock);     \
+    __tsan_acquire(lock);  \
+  }
+#define WRAP_UNLOCK(name, T) \
+  void name(T *lock) {       \
+    REAL(name);              \
+    __tsan_release(lock);    \
+    real_##name(lock);       \
+  }
+#define WRAP_TRYLOCK(name, T)            \
+  gboolean name(T *lock) {               \
+    REAL(name);                          \
+    gboolean locked = real_##name(lock); \
+    if (locked) __tsan_acquire(lock);    \
+    return locked;                       \
+  }
 
-void g_mutex_lock(GMutex *m) {
-  REAL(g_mutex_lock, mutex_fn);
-  real_g_mutex_lock(m);
-  __tsan_acquire(m);
+WRAP_LOCK(g_mutex_lock, GMutex)
+WRAP_TRYLOCK(g_mutex_trylock, GMutex)
+WRAP_UNLOCK(g_mutex_unlock, GMutex)
+WRAP_LOCK(g_rec_mutex_lock, GRecMutex)
+WRAP_TRYLOCK(g_rec_mutex_trylock, GRecMutex)
+WRAP_UNLOCK(g_rec_mutex_unlock, GRecMutex)
+WRAP_LOCK(g_rw_lock_writer_lock, GRWLock)
+WRAP_UNLOCK(g_rw_lock_writer_unlock, GRWLock)
+WRAP_LOCK(g_rw_lock_reader_lock, GRWLock)
+WRAP_UNLOCK(g_rw_lock_reader_unlock, GRWLock)
+WRAP_LOCK(g_async_queue_lock, GAsyncQueue)
+WRAP_UNLOCK(g_async_queue_unlock, GAsyncQueue)
+
+// A wait lets go of the mutex and takes it back.
+void g_cond_wait(GCond *cond, GMutex *mutex) {
+  REAL(g_cond_wait);
+  __tsan_release(mutex);
+  real_g_cond_wait(cond, mutex);
+  __tsan_acquire(mutex);
 }
 
-gboolean g_mutex_trylock(GMutex *m) {
-  REAL(g_mutex_trylock, mutex_try_fn);
-  gboolean locked = real_g_mutex_trylock(m);
-  if (locked) __tsan_acquire(m);
-  return locked;
-}
-
-void g_mutex_unlock(GMutex *m) {
-  REAL(g_mutex_unlock, mutex_fn);
-  __tsan_release(m);
-  real_g_mutex_unlock(m);
-}
-
-void g_rec_mutex_lock(GRecMutex *m) {
-  REAL(g_rec_mutex_lock, rec_fn);
-  real_g_rec_mutex_lock(m);
-  __tsan_acquire(m);
-}
-
-gboolean g_rec_mutex_trylock(GRecMutex *m) {
-  REAL(g_rec_mutex_trylock, rec_try_fn);
-  gboolean locked = real_g_rec_mutex_trylock(m);
-  if (locked) __tsan_acquire(m);
-  return locked;
-}
-
-void g_rec_mutex_unlock(GRecMutex *m) {
-  REAL(g_rec_mutex_unlock, rec_fn);
-  __tsan_release(m);
-  real_g_rec_mutex_unlock(m);
-}
-
-void g_rw_lock_writer_lock(GRWLock *l) {
-  REAL(g_rw_lock_writer_lock, rw_fn);
-  real_g_rw_lock_writer_lock(l);
-  __tsan_acquire(l);
-}
-
-void g_rw_lock_writer_unlock(GRWLock *l) {
-  REAL(g_rw_lock_writer_unlock, rw_fn);
-  __tsan_release(l);
-  real_g_rw_lock_writer_unlock(l);
-}
-
-void g_rw_lock_reader_lock(GRWLock *l) {
-  REAL(g_rw_lock_reader_lock, rw_fn);
-  real_g_rw_lock_reader_lock(l);
-  __tsan_acquire(l);
-}
-
-void g_rw_lock_reader_unlock(GRWLock *l) {
-  REAL(g_rw_lock_reader_unlock, rw_fn);
-  __tsan_release(l);
-  real_g_rw_lock_reader_unlock(l);
-}
-
-void g_cond_wait(GCond *c, GMutex *m) {
-  REAL(g_cond_wait, wait_fn);
-  __tsan_release(m);
-  real_g_cond_wait(c, m);
-  __tsan_acquire(m);
-}
-
-gboolean g_cond_wait_until(GCond *c, GMutex *m, gint64 end_time) {
-  REAL(g_cond_wait_until, wait_until_fn);
-  __tsan_release(m);
-  gboolean signalled = real_g_cond_wait_until(c, m, end_time);
-  __tsan_acquire(m);
+gboolean g_cond_wait_until(GCond *cond, GMutex *mutex, gint64 end_time) {
+  REAL(g_cond_wait_until);
+  __tsan_release(mutex);
+  gboolean signalled = real_g_cond_wait_until(cond, mutex, end_time);
+  __tsan_acquire(mutex);
   return signalled;
 }
 
-void g_async_queue_push(GAsyncQueue *q, gpointer data) {
-  REAL(g_async_queue_push, queue_push_fn);
-  __tsan_release(q);
-  real_g_async_queue_push(q, data);
-}
+// A push hands over what was written before it; a pop that returns an item receives it.
+#define WRAP_PUSH(name)                          \
+  void name(GAsyncQueue *queue, gpointer data) { \
+    REAL(name);                                  \
+    __tsan_release(queue);                       \
+    real_##name(queue, data);                    \
+  }
+#define WRAP_POP(name)                  \
+  gpointer name(GAsyncQueue *queue) {   \
+    REAL(name);                         \
+    gpointer data = real_##name(queue); \
+    if (data) __tsan_acquire(queue);    \
+    return data;                        \
+  }
 
-void g_async_queue_push_front(GAsyncQueue *q, gpointer data) {
-  REAL(g_async_queue_push_front, queue_push_fn);
-  __tsan_release(q);
-  real_g_async_queue_push_front(q, data);
-}
+WRAP_PUSH(g_async_queue_push)
+WRAP_PUSH(g_async_queue_push_front)
+WRAP_POP(g_async_queue_pop)
+WRAP_POP(g_async_queue_try_pop)
 
-gpointer g_async_queue_pop(GAsyncQueue *q) {
-  REAL(g_async_queue_pop, queue_pop_fn);
-  gpointer data = real_g_async_queue_pop(q);
-  __tsan_acquire(q);
+gpointer g_async_queue_timeout_pop(GAsyncQueue *queue, guint64 timeout) {
+  REAL(g_async_queue_timeout_pop);
+  gpointer data = real_g_async_queue_timeout_pop(queue, timeout);
+  if (data) __tsan_acquire(queue);
   return data;
-}
-
-gpointer g_async_queue_try_pop(GAsyncQueue *q) {
-  REAL(g_async_queue_try_pop, queue_pop_fn);
-  gpointer data = real_g_async_queue_try_pop(q);
-  if (data) __tsan_acquire(q);
-  return data;
-}
-
-gpointer g_async_queue_timeout_pop(GAsyncQueue *q, guint64 timeout) {
-  REAL(g_async_queue_timeout_pop, queue_timeout_pop_fn);
-  gpointer data = real_g_async_queue_timeout_pop(q, timeout);
-  if (data) __tsan_acquire(q);
-  return data;
-}
-
-void g_async_queue_lock(GAsyncQueue *q) {
-  REAL(g_async_queue_lock, queue_fn);
-  real_g_async_queue_lock(q);
-  __tsan_acquire(q);
-}
-
-void g_async_queue_unlock(GAsyncQueue *q) {
-  REAL(g_async_queue_unlock, queue_fn);
-  __tsan_release(q);
-  real_g_async_queue_unlock(q);
 }
