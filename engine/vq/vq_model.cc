@@ -151,21 +151,15 @@ bool worth_int8(const nn::Conv2dImpl &conv) {
 
 void VQModelImpl::use_bfloat16_channels_last(bool int8_convolutions) {
   torch::NoGradGuard no_grad;
-  // One upsampler at a time, packed at once: their fp32 phase kernels are 16/9 of the
-  // weights they replace.
+  // The upsamplers' phase kernels are convolutions like the others below.
   for (auto &m : decoder->modules(/*include_self=*/false))
-    if (auto *upsample = dynamic_cast<ConvUpsampleImpl *>(m.get())) {
-      upsample->fold_into_phases();
-      if (int8_convolutions && worth_int8(*upsample->phases))
-        upsample->phases->pack_int8_convolution();
-    }
+    if (auto *upsample = dynamic_cast<ConvUpsampleImpl *>(m.get())) upsample->fold_into_phases();
   for (torch::nn::Module *part : {static_cast<torch::nn::Module *>(encoder.get()),
                                   static_cast<torch::nn::Module *>(decoder.get()),
                                   static_cast<torch::nn::Module *>(quant_conv.get()),
                                   static_cast<torch::nn::Module *>(post_quant_conv.get())}) {
     for (auto &m : part->modules(/*include_self=*/true)) {
       if (auto *conv = dynamic_cast<nn::Conv2dImpl *>(m.get())) {
-        if (conv->packed()) continue;
         if (int8_convolutions && worth_int8(*conv)) {
           conv->pack_int8_convolution();
           continue;
