@@ -78,7 +78,7 @@ options:
   --photo-folder DIR       where the pictures are (repeatable; default /usr/share/backgrounds
                            and /usr/share/wallpapers); a fifth is held out by file name
   --free-captions P        share of the captions in free phrasing: synonyms, other orders,
-                           sentences, details left out (default 0: the grammar only)
+                           sentences, details left out (default 0.35; 0: the grammar only)
   --low-res-share S        transformer stage: the first share S of the budget on the same
                            scenes rendered at --low-res-size (a quarter of the tokens at
                            64: ~3.4x the steps per second), then full size (default 0)

@@ -53,8 +53,9 @@ struct TrainOptions {
   double object_masking_floor = 0.0;
   double ground_masking = 0.25;  // transformer_trainer.h
   double sky_masking = 0.0;
-  // Share of captions in free phrasing (caption_phrasing.h); 0 = the grammar only.
-  double free_captions = 0.0;
+  // Share of captions in free phrasing (caption_phrasing.h); 0 = the grammar only. 0.35 is
+  // the shipped recipe: free prompts 57 -> 76% right at about one point on the grammar ones.
+  double free_captions = 0.35;
   // Progressive resolution: the first share of the transformer budget on the training scenes
   // rendered at low_res_size (transformer_trainer.h: low_res_share).
   double low_res_share = 0.0;

@@ -695,8 +695,9 @@ TEST(TrainOptions, DefaultsAreTheShippedRecipe) {
       EXPECT_NE(std::string(e.what()).find("--subject-reach"), std::string::npos) << e.what();
     }
   }
-  // Free phrasing is off in the shipped recipe and a share when asked for.
-  EXPECT_EQ(defaults.free_captions, 0.0);
+  // The shipped recipe's share of free phrasing unless another is asked for; 0 turns it off.
+  EXPECT_EQ(defaults.free_captions, 0.35);
+  EXPECT_EQ(parse({"transformer", "--free-captions", "0"}).free_captions, 0.0);
   EXPECT_EQ(parse({"transformer", "--free-captions", "0.6"}).free_captions, 0.6);
   EXPECT_THROW(parse({"transformer", "--free-captions", "1.5"}), Error);
 }
