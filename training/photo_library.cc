@@ -123,7 +123,7 @@ PhotoLibrary PhotoLibrary::load(const std::vector<fs::path> &folders, scenes::Sp
                 std::string(split == scenes::Split::kTrain ? "training" : "held-out") +
                 " split under " + names +
                 ": run training/setup.sh to install the wallpaper packages, or train with "
-                "--photo-share 0");
+                "--photo-share 0 --decoder-photo-share 0");
   }
   return library;
 }

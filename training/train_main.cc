@@ -240,7 +240,7 @@ class Trainer {
     d.budget = {o_.decoder_steps, o_.decoder_minutes * 60.0};
     d.size = static_cast<int>(configs_.image_size());
     d.photos = photos();
-    d.photo_share = o_.photo_share;
+    d.photo_share = o_.decoder_photo_share;
     d.checkpoint_seconds = o_.checkpoint_minutes * 60.0;
     d.checkpoint = work_.decoder_checkpoint();
     d.resume = o_.resume;
@@ -280,13 +280,15 @@ class Trainer {
  private:
   // The training split of the real pictures, loaded once on first use; null at share 0.
   const PhotoLibrary *photos() {
-    if (o_.photo_share <= 0) return nullptr;
+    if (o_.photo_share <= 0 && o_.decoder_photo_share <= 0) return nullptr;
     if (!photos_) {
       const auto folders = o_.photo_folders.empty() ? default_photo_folders() : o_.photo_folders;
       photos_ = std::make_unique<PhotoLibrary>(PhotoLibrary::load(folders, scenes::Split::kTrain));
       if (!o_.quiet)
-        std::fprintf(stderr, "photos: %zu training pictures, %.0f%% of the VQ's examples\n",
-                     photos_->size(), 100.0 * o_.photo_share);
+        std::fprintf(stderr,
+                     "photos: %zu training pictures, %.0f%% of the VQ's examples and %.0f%% of "
+                     "the decoder's\n",
+                     photos_->size(), 100.0 * o_.photo_share, 100.0 * o_.decoder_photo_share);
     }
     return photos_.get();
   }

@@ -72,9 +72,11 @@ options:
                            0.25)
   --sky-masking P          share of examples with every token above the horizon masked:
                            clouds, sun or moon and the backdrop from the caption (default 0)
-  --photo-share P          VQ and decoder stages: share of the examples that are crops of
-                           real pictures, the wallpaper packages training/setup.sh
-                           installs (default 0: procedural scenes only)
+  --photo-share P          VQ stage: share of the examples that are crops of real
+                           pictures, the wallpaper packages training/setup.sh installs
+                           (default 0: procedural scenes only)
+  --decoder-photo-share P  the same for the decoder stage (default 0.3; 0: scenes only,
+                           which needs no pictures installed)
   --photo-folder DIR       where the pictures are (repeatable; default /usr/share/backgrounds
                            and /usr/share/wallpapers); a fifth is held out by file name
   --free-captions P        share of the captions in free phrasing: synonyms, other orders,
@@ -193,6 +195,8 @@ TrainOptions parse_train_options(int argc, char **argv) {
       {"--free-captions",
        [&](const std::string &v) { o.free_captions = number("--free-captions", v); }},
       {"--photo-share", [&](const std::string &v) { o.photo_share = number("--photo-share", v); }},
+      {"--decoder-photo-share",
+       [&](const std::string &v) { o.decoder_photo_share = number("--decoder-photo-share", v); }},
       {"--photo-folder", [&](const std::string &v) { o.photo_folders.emplace_back(v); }},
       {"--object-weight",
        [&](const std::string &v) { o.object_weight = number("--object-weight", v); }},
@@ -250,7 +254,8 @@ TrainOptions parse_train_options(int argc, char **argv) {
         std::pair{"--object-masking-floor", o.object_masking_floor},
         std::pair{"--ground-masking", o.ground_masking}, std::pair{"--sky-masking", o.sky_masking},
         std::pair{"--low-res-share", o.low_res_share},
-        std::pair{"--free-captions", o.free_captions}, std::pair{"--photo-share", o.photo_share}})
+        std::pair{"--free-captions", o.free_captions}, std::pair{"--photo-share", o.photo_share},
+        std::pair{"--decoder-photo-share", o.decoder_photo_share}})
     if (share < 0 || share > 1)
       throw Error(std::string(key) + ": a share between 0 and 1, got " + std::to_string(share));
   if (o.text_pretrain_minutes < 0) throw Error("--text-pretrain-minutes: must not be negative");

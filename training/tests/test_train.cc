@@ -698,6 +698,11 @@ TEST(TrainOptions, DefaultsAreTheShippedRecipe) {
   // The shipped recipe's share of free phrasing unless another is asked for; 0 turns it off.
   EXPECT_EQ(defaults.free_captions, 0.35);
   EXPECT_EQ(parse({"transformer", "--free-captions", "0"}).free_captions, 0.0);
+  // Real pictures: in the decoder's examples by default, not in the VQ's (codes stay scenes').
+  EXPECT_EQ(defaults.photo_share, 0.0);
+  EXPECT_EQ(defaults.decoder_photo_share, 0.3);
+  EXPECT_EQ(parse({"decoder", "--decoder-photo-share", "0"}).decoder_photo_share, 0.0);
+  EXPECT_THROW(parse({"decoder", "--decoder-photo-share", "-0.1"}), Error);
   EXPECT_EQ(parse({"transformer", "--free-captions", "0.6"}).free_captions, 0.6);
   EXPECT_THROW(parse({"transformer", "--free-captions", "1.5"}), Error);
 }
@@ -765,6 +770,8 @@ std::vector<std::string> tiny_run_args(const std::string &stage, const std::stri
           "--batch",
           "8",
           "--photo-share",
+          "0",
+          "--decoder-photo-share",
           "0",
           "--quiet"};
 }
