@@ -278,7 +278,9 @@ class Trainer {
   }
 
  private:
-  // The training split of the real pictures, loaded once on first use; null at share 0.
+  // The training split of the real pictures, loaded once on first use (by the VQ stage even at
+  // --photo-share 0, so that a run of all stops at once when the decoder will want them and
+  // they are missing); null when neither stage takes pictures.
   const PhotoLibrary *photos() {
     if (o_.photo_share <= 0 && o_.decoder_photo_share <= 0) return nullptr;
     if (!photos_) {

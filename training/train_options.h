@@ -78,7 +78,7 @@ struct TrainOptions {
   // codes that spend capacity on photographs cost the transformer (models/README.md).
   double photo_share = 0.0;
   // The same for the decoder stage, which cannot move the codes: real footage through the VQ
-  // 18.5 -> 22.7 dB at a fraction of a point of prompt adherence.
+  // 18.5 -> 22.7 dB at about a point of prompt adherence.
   double decoder_photo_share = 0.3;
   std::vector<std::filesystem::path> photo_folders;
 
