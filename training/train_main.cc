@@ -117,7 +117,7 @@ class Trainer {
     v.render_size = static_cast<int>(configs_.image_size());
     v.lr.peak = o_.vq_lr;
     v.fsq_levels = configs_.fsq_levels;
-    v.photos = photos();
+    v.photos = photos(o_.photo_share);
     v.photo_share = o_.photo_share;
     v.checkpoint_seconds = o_.checkpoint_minutes * 60.0;
     v.checkpoint = work_.vq_checkpoint();
@@ -239,7 +239,7 @@ class Trainer {
     d.seed = o_.seed;
     d.budget = {o_.decoder_steps, o_.decoder_minutes * 60.0};
     d.size = static_cast<int>(configs_.image_size());
-    d.photos = photos();
+    d.photos = photos(o_.decoder_photo_share);
     d.photo_share = o_.decoder_photo_share;
     d.checkpoint_seconds = o_.checkpoint_minutes * 60.0;
     d.checkpoint = work_.decoder_checkpoint();
@@ -277,12 +277,10 @@ class Trainer {
                  o_.fp16_export ? "fp16" : "fp32");
   }
 
- private:
-  // The training split of the real pictures, loaded once on first use (by the VQ stage even at
-  // --photo-share 0, so that a run of all stops at once when the decoder will want them and
-  // they are missing); null when neither stage takes pictures.
-  const PhotoLibrary *photos() {
-    if (o_.photo_share <= 0 && o_.decoder_photo_share <= 0) return nullptr;
+  // The training split of the real pictures, loaded once on first use; null for a stage that
+  // takes none (`share` 0).
+  const PhotoLibrary *photos(double share) {
+    if (share <= 0) return nullptr;
     if (!photos_) {
       const auto folders = o_.photo_folders.empty() ? default_photo_folders() : o_.photo_folders;
       photos_ = std::make_unique<PhotoLibrary>(PhotoLibrary::load(folders, scenes::Split::kTrain));
@@ -295,6 +293,7 @@ class Trainer {
     return photos_.get();
   }
 
+ private:
   void check_low_res_size() const {
     // The VQ divides the size by its scale factor, the U-ViT halves that grid again.
     const int64_t unit = 2 * configs_.vq.scale_factor(), full = configs_.image_size();
@@ -428,6 +427,8 @@ int train_main(int argc, char **argv) {
         fs::remove(f);
     }
     Trainer trainer(o, start);
+    // A run of every stage stops now, not an hour in, when the decoder's pictures are missing.
+    if (o.stage == "all") trainer.photos(o.decoder_photo_share);
     if (o.stage == "vq" || o.stage == "all") trainer.vq();
     if (o.stage == "tokens" || o.stage == "all") trainer.tokens();
     if (o.stage == "transformer" || o.stage == "all") trainer.transformer();
