@@ -191,6 +191,10 @@ class Trainer {
     const ExtraTokenWeights extra{o_.celestial_weight, o_.subject_weight, o_.subject_reach};
     t.extra_weights =
         extra_token_weights(data.seed, data.size(), t.image_size, data.tokens.size(1), extra);
+    t.plain_loss_share = o_.plain_loss_share;
+    if (o_.plain_loss_share > 0)
+      t.plain_loss_extra_weights = extra_token_weights(
+          data.seed, data.size(), t.image_size, data.tokens.size(1), {o_.celestial_weight, 0, 0});
     TokenDataset low_res_data;
     if (o_.low_res_share > 0) {
       low_res_data = load_token_dataset(work_.tokens_at(o_.low_res_size));

@@ -63,6 +63,9 @@ options:
   --subject-weight W       more on the subject's own tokens: + W * their share (default 3)
   --subject-reach N        ... and on the tokens within N of them, so that the weight does
                            not depend on the target (default 0)
+  --plain-loss-share S     the last share S of the transformer's budget drops the object
+                           and subject weights (the sun or moon's stays): weights on the
+                           target grow outlines, this shrinks them back (default 0.15)
   --object-masking P       share of examples whose object tokens are all masked, so the
                            caption alone must say what they are (default 0.15)
   --object-masking-floor R those examples also mask at least a share R of their other
@@ -204,6 +207,8 @@ TrainOptions parse_train_options(int argc, char **argv) {
        [&](const std::string &v) { o.celestial_weight = number("--celestial-weight", v); }},
       {"--subject-weight",
        [&](const std::string &v) { o.subject_weight = number("--subject-weight", v); }},
+      {"--plain-loss-share",
+       [&](const std::string &v) { o.plain_loss_share = number("--plain-loss-share", v); }},
       {"--subject-reach",
        [&](const std::string &v) { o.subject_reach = integer("--subject-reach", v); }},
       {"--total-minutes",
@@ -254,6 +259,7 @@ TrainOptions parse_train_options(int argc, char **argv) {
         std::pair{"--object-masking-floor", o.object_masking_floor},
         std::pair{"--ground-masking", o.ground_masking}, std::pair{"--sky-masking", o.sky_masking},
         std::pair{"--low-res-share", o.low_res_share},
+        std::pair{"--plain-loss-share", o.plain_loss_share},
         std::pair{"--free-captions", o.free_captions}, std::pair{"--photo-share", o.photo_share},
         std::pair{"--decoder-photo-share", o.decoder_photo_share}})
     if (share < 0 || share > 1)

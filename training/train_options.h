@@ -45,11 +45,12 @@ struct TrainOptions {
   int batch = 16;  // more, smaller steps learn faster in a fixed time (same cost per scene)
   double lr = 1e-3;
   double cond_dropout = 0.1;
-  double object_weight = 1.0;     // token_weights.h
-  double celestial_weight = 5.0;  // token_weights.h: celestial_token_fractions
-  double subject_weight = 3.0;    // token_weights.h: subject_token_fractions
-  int64_t subject_reach = 0;      // token_weights.h: grown_shares
-  double object_masking = 0.15;   // transformer_trainer.h
+  double object_weight = 1.0;      // token_weights.h
+  double celestial_weight = 5.0;   // token_weights.h: celestial_token_fractions
+  double subject_weight = 3.0;     // token_weights.h: subject_token_fractions
+  int64_t subject_reach = 0;       // token_weights.h: grown_shares
+  double plain_loss_share = 0.15;  // transformer_trainer.h
+  double object_masking = 0.15;    // transformer_trainer.h
   double object_masking_floor = 0.0;
   double ground_masking = 0.25;  // transformer_trainer.h
   double sky_masking = 0.0;

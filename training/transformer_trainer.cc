@@ -139,6 +139,7 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
   TrainProgress progress("transformer", 30.0, o.quiet ? nullptr : stderr);
   double smoothed = std::nan("");
   std::optional<bool> last_low_res;
+  bool was_plain_loss = false;
 
   while (!o.budget.done(pos.step, run.elapsed()) &&
          (o.stop_at_step == 0 || pos.step < o.stop_at_step)) {
@@ -153,7 +154,6 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
     const TokenDataset &set = low_res ? *o.low_res.data : data;
     const torch::Tensor &object_fractions =
         low_res ? o.low_res.object_fractions : o.object_fractions;
-    const torch::Tensor &extra_weights = low_res ? o.low_res.extra_weights : o.extra_weights;
     const int image_size = low_res ? o.low_res.image_size : o.image_size;
     const int64_t horizon_row = low_res ? o.low_res.horizon_row : o.horizon_row;
     // The losses of the two sizes differ: the average starts again at the switch.
@@ -167,10 +167,21 @@ StageResult train_transformer(text::ClipTextModelWithProjection &text_encoder,
     auto pick = torch::randint(set.size(), {o.batch}, gen, torch::kLong);
     auto tokens = set.tokens.index_select(0, pick).to(torch::kLong);
     auto ids = set.input_ids.index_select(0, pick).to(torch::kLong);
+    const bool plain_loss = fraction >= 1.0 - o.plain_loss_share;
+    const torch::Tensor extra_weights =
+        low_res ? (plain_loss ? torch::Tensor() : o.low_res.extra_weights)
+                : (plain_loss ? o.plain_loss_extra_weights : o.extra_weights);
+    if (plain_loss && !was_plain_loss) {
+      smoothed = std::nan("");  // the plain loss is on another scale
+      if (!o.quiet)
+        std::fprintf(stderr, "\ntransformer: from step %lld without the object weights\n",
+                     static_cast<long long>(pos.step));
+    }
+    was_plain_loss = plain_loss;
     torch::Tensor weights, forced, floor;
     if (object_fractions.defined()) {
       const auto fractions = object_fractions.index_select(0, pick);
-      if (o.object_weight > 0) weights = 1.0 + o.object_weight * fractions;
+      if (o.object_weight > 0 && !plain_loss) weights = 1.0 + o.object_weight * fractions;
       if (o.object_masking > 0) {
         auto chosen = torch::rand({o.batch}, gen) < o.object_masking;
         forced = (fractions > kObjectTokenShare).logical_and(chosen.view({-1, 1, 1}));

@@ -48,6 +48,15 @@ struct TransformerTrainOptions {
   // 1 + object_weight * object share + extra weight (the sun or moon's and the subject's own
   // tokens, token_weights.h: extra_token_weights).
   torch::Tensor extra_weights;
+  // The last share of the budget drops the object weight and `extra_weights` for
+  // `plain_loss_extra_weights` (the sun or moon's alone; undefined: every token weighs 1).
+  // A weight that depends on the target biases the prediction towards it (the optimum of a
+  // weighted cross-entropy is p(x) ~ w(x) q(x)): subject tokens weighed 5 against 1 grow every
+  // outline, so bottles and balls come out as boxes. The weights still make the subject
+  // appear early in training; the plain loss at the end takes the bias back out. The sun or
+  // moon keeps its weight: its disc's outline is not asked for, its presence is.
+  double plain_loss_share = 0.0;
+  torch::Tensor plain_loss_extra_weights;
   // Share of examples whose object tokens (share above kObjectTokenShare) are all masked on
   // top of the cosine mask: the model must then draw the objects a caption names from the
   // caption alone. Under random masking some of an object's tokens are nearly always visible

@@ -602,6 +602,45 @@ TEST(TinyTraining, ResumeContinuesFromSavedStep) {
     EXPECT_TRUE(torch::allclose(p.value(), b[p.key()], 1e-4, 1e-5)) << p.key();
 }
 
+// --plain-loss-share: the last share of the budget trades the token weights for the ones it
+// keeps (the sun or moon's). Over the whole budget the run is exactly the one with those alone;
+// over half of it, neither that run nor the fully weighted one.
+TEST(TinyTraining, PlainLossShareDropsTheTokenWeights) {
+  TempDir tmp;
+  auto source = tiny_model(tmp.path() / "src");
+  train::train_vq(source->vqvae(), vq_options(tmp.path() / "vq.ckpt", 10));
+  const auto data =
+      train::build_token_dataset(source->vqvae(), source->tokenizer(), 0, 32, 32, true);
+  const auto empty = source->tokenizer().encode_padded("");
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
+  const auto weights = 1.0 + 4.0 * torch::rand(data.tokens.sizes(), gen);
+  auto run = [&](const char *name, bool weighted, double plain_share,
+                 const torch::Tensor &kept = {}) {
+    auto m = tiny_model(tmp.path() / name);
+    auto o = transformer_options(tmp.path() / (std::string(name) + ".ckpt"), 10);
+    if (weighted) o.extra_weights = weights;
+    o.plain_loss_share = plain_share;
+    o.plain_loss_extra_weights = kept;
+    train::train_transformer(m->text_encoder(), m->transformer(), data, empty, o);
+    return m;
+  };
+  auto same = [](const std::shared_ptr<Model> &a, const std::shared_ptr<Model> &b) {
+    auto pa = a->transformer()->named_parameters();
+    for (const auto &p : b->transformer()->named_parameters())
+      if (!torch::allclose(p.value(), pa[p.key()], 1e-5, 1e-6)) return false;
+    return true;
+  };
+  const auto unweighted = run("u", false, 0.0);
+  const auto weighted = run("w", true, 0.0);
+  EXPECT_FALSE(same(unweighted, weighted)) << "the weights change nothing: the test cannot tell";
+  EXPECT_TRUE(same(unweighted, run("p1", true, 1.0)));
+  const auto half = run("p05", true, 0.5);
+  EXPECT_FALSE(same(half, unweighted));
+  EXPECT_FALSE(same(half, weighted));
+  // What the plain phase keeps, it keeps: the same weights kept make the weighted run.
+  EXPECT_TRUE(same(weighted, run("k1", true, 1.0, weights)));
+}
+
 // With --pin-position-channels the optimizer moves every weight but the ramp path's: its
 // entries end exactly as seeded, while the rest of the same tensors train (and, without the
 // pins, the path's entries train too).
@@ -694,6 +733,14 @@ TEST(TrainOptions, DefaultsAreTheShippedRecipe) {
     } catch (const Error &e) {
       EXPECT_NE(std::string(e.what()).find("--subject-reach"), std::string::npos) << e.what();
     }
+  }
+  EXPECT_EQ(defaults.plain_loss_share, 0.15);
+  EXPECT_EQ(parse({"transformer", "--plain-loss-share", "0.2"}).plain_loss_share, 0.2);
+  try {
+    parse({"transformer", "--plain-loss-share", "1.5"});
+    ADD_FAILURE() << "--plain-loss-share 1.5 accepted";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("--plain-loss-share"), std::string::npos) << e.what();
   }
   // The shipped recipe's share of free phrasing unless another is asked for; 0 turns it off.
   EXPECT_EQ(defaults.free_captions, 0.35);
