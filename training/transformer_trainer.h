@@ -54,7 +54,8 @@ struct TransformerTrainOptions {
   // weighted cross-entropy is p(x) ~ w(x) q(x)): subject tokens weighed 5 against 1 grow every
   // outline, so bottles and balls come out as boxes. The weights still make the subject
   // appear early in training; the plain loss at the end takes the bias back out. The sun or
-  // moon keeps its weight: its disc's outline is not asked for, its presence is.
+  // moon keeps its weight: its disc's outline is not asked for, its presence is. (A plain
+  // phase that reaches into the low-resolution share weighs every low-resolution token 1.)
   double plain_loss_share = 0.0;
   torch::Tensor plain_loss_extra_weights;
   // Share of examples whose object tokens (share above kObjectTokenShare) are all masked on
