@@ -188,13 +188,17 @@ class Trainer {
                    std::chrono::duration<double>(Clock::now() - start).count(),
                    100.0 * t.object_fractions.mean().item<double>());
     }
-    const ExtraTokenWeights extra{o_.celestial_weight, o_.subject_weight, o_.subject_reach};
-    t.extra_weights =
-        extra_token_weights(data.seed, data.size(), t.image_size, data.tokens.size(1), extra);
+    // Each part once: the plain-loss phase keeps the sun or moon's alone.
+    const auto celestial = extra_token_weights(data.seed, data.size(), t.image_size,
+                                               data.tokens.size(1), {o_.celestial_weight, 0, 0});
+    const auto subject =
+        extra_token_weights(data.seed, data.size(), t.image_size, data.tokens.size(1),
+                            {0, o_.subject_weight, o_.subject_reach});
+    t.extra_weights = !subject.defined()     ? celestial
+                      : !celestial.defined() ? subject
+                                             : celestial + subject;
     t.plain_loss_share = o_.plain_loss_share;
-    if (o_.plain_loss_share > 0)
-      t.plain_loss_extra_weights = extra_token_weights(
-          data.seed, data.size(), t.image_size, data.tokens.size(1), {o_.celestial_weight, 0, 0});
+    t.plain_loss_extra_weights = celestial;
     TokenDataset low_res_data;
     if (o_.low_res_share > 0) {
       low_res_data = load_token_dataset(work_.tokens_at(o_.low_res_size));
@@ -205,9 +209,9 @@ class Trainer {
       if (t.object_fractions.defined())
         t.low_res.object_fractions = object_token_fractions(
             low_res_data.seed, low_res_data.size(), o_.low_res_size, low_res_data.tokens.size(1));
-      t.low_res.extra_weights =
-          extra_token_weights(low_res_data.seed, low_res_data.size(), o_.low_res_size,
-                              low_res_data.tokens.size(1), extra);
+      t.low_res.extra_weights = extra_token_weights(
+          low_res_data.seed, low_res_data.size(), o_.low_res_size, low_res_data.tokens.size(1),
+          {o_.celestial_weight, o_.subject_weight, o_.subject_reach});
       t.low_res_share = o_.low_res_share;
     }
     t.checkpoint_seconds = o_.checkpoint_minutes * 60.0;
